@@ -1,0 +1,38 @@
+// The `envoi` command. Each subcommand calls the stages' functions; none holds
+// a business rule. Errors print one clear line and set the exit code; a
+// stack trace means a bug.
+import { Command } from 'commander';
+import { CliError } from './context.ts';
+import { upCommand } from './up.ts';
+import { tenantCommands } from './tenants.ts';
+import { domainCommands } from './domains.ts';
+import { sandboxCommands } from './sandbox.ts';
+import { sendCommand } from './send.ts';
+import { configCommands } from './config.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('envoi')
+    .description('self-hosted email sending, inside the providers\' sending policies by construction')
+    .option('-c, --config <file>', 'JSON configuration file (or ENVOI_CONFIG)')
+    .showHelpAfterError();
+  upCommand(program);
+  tenantCommands(program);
+  domainCommands(program);
+  sendCommand(program);
+  sandboxCommands(program);
+  configCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CliError) {
+      process.stderr.write(`envoi: ${e.message}\n`);
+      process.exitCode = e.exitCode;
+      return;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,29 @@
+// The queue is the recipients table: a row is due when it is queued and its
+// next attempt time has come. Workers claim due rows with a lease; on
+// PostgreSQL the claim skips rows another worker holds (FOR UPDATE SKIP
+// LOCKED), and a dead worker's lease simply expires.
+import type { Kysely } from 'kysely';
+import type { Database, Recipient } from '../store/schema.ts';
+import type { DialectName } from '../store/connect.ts';
+
+export interface ClaimOptions {
+  workerId: string;
+  now: number;
+  limit: number;
+  leaseMs: number;
+}
+
+export async function claimDue(db: Kysely<Database>, dialect: DialectName, o: ClaimOptions): Promise<Recipient[]> {
+  let due = db.selectFrom('recipients').select('id')
+    .where('status', '=', 'queued')
+    .where('next_attempt_at', '<=', o.now)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', o.now)]))
+    .orderBy('next_attempt_at')
+    .limit(o.limit);
+  if (dialect === 'postgres') due = due.forUpdate().skipLocked();
+  return db.updateTable('recipients')
+    .set({ locked_by: o.workerId, locked_until: o.now + o.leaseMs })
+    .where('id', 'in', due)
+    .returningAll()
+    .execute();
+}

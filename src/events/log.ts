@@ -1,0 +1,32 @@
+// The append-only event log. Every stage records what happened to a message
+// or a recipient here; nothing updates or deletes an event. Reputation
+// (issue 7) and webhooks (issue 6) read it.
+import type { Kysely } from 'kysely';
+import type { Database, Event } from '../store/schema.ts';
+
+export type EventType = 'accepted' | 'delivered' | 'deferred' | 'bounced' | 'blocked' | 'expired';
+
+export interface EventInput {
+  tenantId: string;
+  messageId?: string | null;
+  recipientId?: string | null;
+  type: EventType;
+  at: number;
+  data?: Record<string, unknown>;
+}
+
+export async function appendEvents(db: Kysely<Database>, events: EventInput[]): Promise<void> {
+  if (events.length === 0) return;
+  await db.insertInto('events').values(events.map((e) => ({
+    tenant_id: e.tenantId,
+    message_id: e.messageId ?? null,
+    recipient_id: e.recipientId ?? null,
+    type: e.type,
+    at: e.at,
+    data: JSON.stringify(e.data ?? {}),
+  }))).execute();
+}
+
+export function eventsOfMessage(db: Kysely<Database>, tenantId: string, messageId: string): Promise<Event[]> {
+  return db.selectFrom('events').selectAll().where('tenant_id', '=', tenantId).where('message_id', '=', messageId).orderBy('id').execute();
+}

@@ -1,0 +1,94 @@
+// The HTTPS listener: the own REST API, the Mailjet-compatible Send API,
+// public pages. Failures become RFC 9457 problem responses here and nowhere
+// else; business rules live in the stages.
+import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import formbody from '@fastify/formbody';
+import type { Logger } from 'pino';
+import type { Services } from '../services.ts';
+import type { TlsMaterial } from '../net/tls.ts';
+import { serverTlsOptions } from '../net/tls.ts';
+import { FailureError, problem, type Failure } from '../errors.ts';
+import { installAuth } from './auth.ts';
+import { tenantRoutes } from './routes/tenants.ts';
+import { keyRoutes } from './routes/keys.ts';
+import { domainRoutes } from './routes/domains.ts';
+import { streamRoutes } from './routes/streams.ts';
+import { messageRoutes } from './routes/messages.ts';
+import { sandboxRoutes } from './routes/sandbox.ts';
+import { mailjetRoutes } from './mailjet/routes.ts';
+
+export interface HttpOptions {
+  services: Services;
+  tls: TlsMaterial;
+  logger: Logger;
+  maxMessageBytes: number;
+  publicUrl: string;
+}
+
+export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> {
+  const https = Fastify({
+    https: serverTlsOptions(o.tls),
+    loggerInstance: o.logger.child({ component: 'http' }),
+    disableRequestLogging: true,
+    // base64 attachments grow by 4/3; the composed message is checked against the exact limit later
+    bodyLimit: Math.ceil(o.maxMessageBytes * 1.37) + 64 * 1024,
+    trustProxy: false,
+  });
+  // The route modules take the plain FastifyInstance type; the HTTPS server and
+  // pino logger generics add nothing they use.
+  const app = https as unknown as FastifyInstance;
+  await app.register(formbody);
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const f = toFailure(err);
+    if (f.code === 'internal') req.log.error({ err }, 'request failed');
+    return reply.code(problem(f).status as number).type('application/problem+json').send(problem(f, req.url.split('?')[0]));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const f: Failure = { code: 'not_found', detail: `no route ${req.method} ${req.url.split('?')[0]}` };
+    return reply.code(404).type('application/problem+json').send(problem(f));
+  });
+
+  // The Mailjet-compatible routes authenticate themselves (Mailjet's own 401 shape).
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/v3.1/')) route.config = { ...(route.config ?? {}), auth: 'self' };
+  });
+  installAuth(app, o.services.keys);
+
+  app.get('/healthz', { config: { auth: 'public' } }, async () => ({ ok: true }));
+  tenantRoutes(app, o.services);
+  keyRoutes(app, o.services);
+  domainRoutes(app, o.services);
+  streamRoutes(app, o.services);
+  messageRoutes(app, o.services);
+  sandboxRoutes(app, o.services);
+  await app.register(mailjetRoutes({
+    baseUrl: o.publicUrl,
+    authenticate: async (user, pass) => {
+      const r = await o.services.keys.verify(user, pass);
+      if (!r.ok) return r;
+      if (!r.value.tenantId) return { ok: false, error: { code: 'auth.forbidden', detail: 'a tenant API key is required' } };
+      return { ok: true, value: { tenantId: r.value.tenantId, keyId: r.value.keyId } };
+    },
+    send: async (p, msg) => o.services.transactional.send(p.tenantId, msg),
+  }));
+  return app;
+}
+
+function toFailure(err: FastifyError): Failure {
+  if (err instanceof FailureError) return err.failure;
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { code: 'message.too_large', detail: 'the request body is larger than the message size limit' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { code: 'request.unsupported_media_type', detail: 'send application/json' };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { code: 'request.malformed', detail: 'the body is not valid JSON' };
+  }
+  if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON/i.test(err.message))) {
+    return { code: 'request.malformed', detail: 'the body is not valid JSON' };
+  }
+  if (err.statusCode && err.statusCode < 500) return { code: 'request.invalid', detail: err.message };
+  return { code: 'internal', detail: 'internal error; the request was not carried out' };
+}

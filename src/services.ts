@@ -1,0 +1,17 @@
+// The stages' public objects, as the edges (HTTP, SMTP, CLI) see them. Built
+// in one place, src/app.ts.
+import type { Keys } from './accounts/keys.ts';
+import type { Tenants } from './accounts/tenants.ts';
+import type { Domains } from './accounts/domains.ts';
+import type { Streams } from './accounts/streams.ts';
+import type { Transactional } from './campaigns/transactional.ts';
+import type { Sandbox } from './delivery/sandbox.ts';
+
+export interface Services {
+  keys: Keys;
+  tenants: Tenants;
+  domains: Domains;
+  streams: Streams;
+  transactional: Transactional;
+  sandbox: Sandbox;
+}

@@ -1,0 +1,89 @@
+// Opens the one database envoi runs on: SQLite in the data folder by default,
+// PostgreSQL when a URL is configured. Everything above this file sees only
+// a Kysely<Database> and the dialect name.
+import fs from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import type { Database } from './schema.ts';
+import { migrateToLatest } from './migrate.ts';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface Store {
+  db: Kysely<Database>;
+  dialect: DialectName;
+  /** the PostgreSQL schema in use, when one was configured */
+  schema?: string;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** postgres://… ; absent means SQLite */
+  url?: string;
+  /** PostgreSQL schema to work in (created if missing); tests use one per run */
+  schema?: string;
+  /** SQLite file; ':memory:' is allowed */
+  sqliteFile?: string;
+  poolSize?: number;
+}
+
+const INT8_OID = 20;
+
+export async function openStore(opts: StoreOptions): Promise<Store> {
+  const store = opts.url ? await openPostgres(opts) : openSqlite(opts);
+  await migrateToLatest(store);
+  return store;
+}
+
+function openSqlite(opts: StoreOptions): Store {
+  const file = opts.sqliteFile ?? ':memory:';
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  const raw = new SqliteDatabase(file);
+  // WAL: readers never block the writer; NORMAL is durable across process
+  // crashes in WAL mode (only an OS crash can lose the last transactions).
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = NORMAL');
+  raw.pragma('foreign_keys = ON');
+  raw.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+async function openPostgres(opts: StoreOptions): Promise<Store> {
+  const schema = opts.schema;
+  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid PostgreSQL schema name: ${schema}`);
+  if (schema) {
+    const admin = new pg.Client({ connectionString: opts.url });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    } finally {
+      await admin.end();
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.poolSize ?? 10,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    // BIGINT (our epoch-ms times, count(*)) as number, not string: the values
+    // stay far below 2^53.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client that loses its server emits 'error' on the pool; without a
+  // listener Node would crash the process.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  await sql`select 1`.execute(db);
+  return { db, dialect: 'postgres', schema, close: () => db.destroy() };
+}
+
+/** True when an error is a unique-constraint violation on either dialect. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}

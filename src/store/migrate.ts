@@ -1,0 +1,30 @@
+// Runs the migrations in src/store/migrations in order. One set of migrations
+// for both dialects: each receives the dialect name for the few column types
+// that differ (binary data, auto-increment keys).
+import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import type { Store, DialectName } from './connect.ts';
+import { foundation } from './migrations/001_foundation.ts';
+
+export type DialectMigration = (dialect: DialectName) => Migration;
+
+const ALL: Record<string, DialectMigration> = {
+  '001_foundation': foundation,
+};
+
+export async function migrateToLatest(store: Store): Promise<void> {
+  const provider: MigrationProvider = {
+    async getMigrations() {
+      return Object.fromEntries(Object.entries(ALL).map(([name, m]) => [name, m(store.dialect)]));
+    },
+  };
+  // Kysely looks for its own tables across every schema it can see; pin them
+  // to ours, or another schema's migration table would be taken for ours.
+  const migrator = new Migrator({ db: store.db, provider, ...(store.schema ? { migrationTableSchema: store.schema } : {}) });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
+}
+
+/** Registers a migration; later issues add theirs here, in name order. */
+export function registerMigration(name: string, m: DialectMigration): void {
+  ALL[name] = m;
+}

@@ -1,0 +1,160 @@
+// The tables, as Kysely sees them. Each stage owns its tables (ARCHITECTURE.md);
+// this file only declares their shape so one typed query layer serves both
+// dialects. Times are epoch milliseconds (INTEGER on SQLite, BIGINT on
+// PostgreSQL, parsed back to number), booleans are 0/1 integers on both, so
+// the same query returns the same values whatever the dialect.
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export interface TenantTable {
+  id: string;
+  name: string;
+  /** review | active | suspended (MJ-10 fills in the ladder later) */
+  status: string;
+  created_at: number;
+}
+
+export interface ApiKeyTable {
+  /** the public half of the credential (username in Basic/SMTP AUTH) */
+  id: string;
+  /** null for operator keys */
+  tenant_id: string | null;
+  role: 'operator' | 'tenant';
+  label: string;
+  /** sha256 of the secret: secrets are 256-bit random, so a slow hash adds nothing */
+  secret_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface DomainTable {
+  id: string;
+  tenant_id: string;
+  /** ASCII (punycode) form, lower case */
+  name: string;
+  verified: number;
+  created_at: number;
+}
+
+export interface DkimKeyTable {
+  id: string;
+  domain_id: string;
+  selector: string;
+  algorithm: 'rsa-sha256' | 'ed25519-sha256';
+  /** the p= value of the DNS record */
+  public_key: string;
+  /** AES-256-GCM under the configured secret key, see accounts/secrets.ts */
+  private_key_enc: string;
+  active: number;
+  created_at: number;
+}
+
+export interface StreamTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  kind: 'transactional' | 'marketing';
+  /** the fixed From of the stream (AF-14, AF-19), optional */
+  from_address: string | null;
+  /** label of the bounce (return-path) subdomain under the sending domain */
+  bounce_label: string;
+  ip_pool: string;
+  created_at: number;
+}
+
+export interface MessageTable {
+  id: string;
+  tenant_id: string;
+  stream_id: string;
+  domain_id: string;
+  /** the Message-ID header, without angle brackets */
+  message_id: string;
+  from_address: string;
+  subject: string;
+  custom_id: string | null;
+  campaign_id: string | null;
+  /** the signed message, byte for byte what goes on the wire */
+  raw: Buffer;
+  size: number;
+  created_at: number;
+}
+
+export interface RecipientTable {
+  id: string;
+  message_id: string;
+  tenant_id: string;
+  address: string;
+  /** to | cc | bcc */
+  kind: string;
+  /** the VERP envelope sender for this recipient */
+  envelope_from: string;
+  /** queued | delivered | deferred | bounced | blocked | expired */
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  /** lease for scale-out workers: until this time the row belongs to locked_by */
+  locked_until: number | null;
+  locked_by: string | null;
+  updated_at: number;
+}
+
+export interface EventTable {
+  id: Generated<number>;
+  tenant_id: string;
+  message_id: string | null;
+  recipient_id: string | null;
+  type: string;
+  at: number;
+  /** JSON object */
+  data: string;
+}
+
+export interface SandboxMessageTable {
+  id: string;
+  tenant_id: string;
+  message_id: string;
+  recipient_id: string;
+  mail_from: string;
+  rcpt_to: string;
+  created_at: number;
+}
+
+export interface IdempotencyKeyTable {
+  tenant_id: string;
+  key: string;
+  /** sha256 of method + path + body: the same key with another body is an error */
+  request_hash: string;
+  status_code: number;
+  response: string;
+  created_at: number;
+}
+
+export interface SettingTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  tenants: TenantTable;
+  api_keys: ApiKeyTable;
+  domains: DomainTable;
+  dkim_keys: DkimKeyTable;
+  streams: StreamTable;
+  messages: MessageTable;
+  recipients: RecipientTable;
+  events: EventTable;
+  sandbox_messages: SandboxMessageTable;
+  idempotency_keys: IdempotencyKeyTable;
+  settings: SettingTable;
+}
+
+export type Tenant = Selectable<TenantTable>;
+export type ApiKey = Selectable<ApiKeyTable>;
+export type Domain = Selectable<DomainTable>;
+export type DkimKey = Selectable<DkimKeyTable>;
+export type Stream = Selectable<StreamTable>;
+export type Message = Selectable<MessageTable>;
+export type Recipient = Selectable<RecipientTable>;
+export type Event = Selectable<EventTable>;
+export type NewEvent = Insertable<EventTable>;
+export type RecipientUpdate = Updateable<RecipientTable>;
