@@ -1,7 +1,7 @@
 // The HTTPS listener: the own REST API, the Mailjet-compatible Send API,
 // public pages. Failures become RFC 9457 problem responses here and nowhere
 // else; business rules live in the stages.
-import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyError } from 'fastify';
 import formbody from '@fastify/formbody';
 import type { Logger } from 'pino';
 import type { Services } from '../services.ts';
@@ -29,7 +29,8 @@ export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> 
   const https = Fastify({
     https: serverTlsOptions(o.tls),
     loggerInstance: o.logger.child({ component: 'http' }),
-    disableRequestLogging: true,
+    // one log line per request is noise at our volumes; failures are logged by the error handler
+    logController: new LogController({ disableRequestLogging: true }),
     // base64 attachments grow by 4/3; the composed message is checked against the exact limit later
     bodyLimit: Math.ceil(o.maxMessageBytes * 1.37) + 64 * 1024,
     trustProxy: false,
