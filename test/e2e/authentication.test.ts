@@ -61,8 +61,8 @@ for (const dialect of DIALECTS.slice(0, 1)) {
       assert.deepEqual(results.map((r) => r.result), ['pass', 'pass'], JSON.stringify(results));
       assert.deepEqual(results.map((r) => r.algo).sort(), ['ed25519-sha256', 'rsa-sha256']);
       assert.ok(results.every((r) => r.domain === 'shop.example'));
-      assert.equal(res.dmarc.status.result, 'pass');
-      assert.equal(res.spf.status.result, 'pass', 'the VERP envelope on the bounce subdomain passes SPF');
+      assert.equal((res.dmarc as any).status.result, 'pass');
+      assert.equal((res.spf as any).status.result, 'pass', 'the VERP envelope on the bounce subdomain passes SPF');
     });
 
     test('a changed byte after signing makes verification fail (the check can fail)', async () => {
@@ -74,7 +74,7 @@ for (const dialect of DIALECTS.slice(0, 1)) {
       });
       assert.ok((res.dkim.results as any[]).every((r) => r.status.result !== 'pass'));
       // DMARC still passes through the aligned SPF of the bounce subdomain: that is the point of aligning both
-      assert.equal(res.dmarc.status.result, 'pass');
+      assert.equal((res.dmarc as any).status.result, 'pass');
     });
   });
 }
