@@ -23,6 +23,8 @@ export interface TestApp {
   dataDir: string;
   ca: string;
   operatorToken: string;
+  /** ENVOI_* variables that point a CLI process at this app's store */
+  cliEnv: Record<string, string>;
   api(method: string, path: string, opts?: { token?: string; body?: unknown; rawBody?: string | Buffer; headers?: Record<string, string> }): Promise<ApiResponse>;
   close(): Promise<void>;
 }
@@ -71,8 +73,10 @@ export async function startTestApp(dialect: Dialect, overrides: ConfigInput = {}
     });
   }
 
+  const cliEnv: Record<string, string> = { ENVOI_DATA_DIR: dataDir, ENVOI_LOG_LEVEL: 'warn' };
+  if (schema) Object.assign(cliEnv, { ENVOI_DATABASE_URL: PG_URL, ENVOI_DATABASE_SCHEMA: schema });
   return {
-    app, dataDir, ca, operatorToken, api,
+    app, dataDir, ca, operatorToken, api, cliEnv,
     async close() {
       await app.close();
       if (schema) await dropSchema(schema);
