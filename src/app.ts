@@ -14,6 +14,7 @@ import { createTenants } from './accounts/tenants.ts';
 import { createDomains } from './accounts/domains.ts';
 import { createTransactional } from './campaigns/transactional.ts';
 import { createSandbox } from './delivery/sandbox.ts';
+import { createAudience } from './audience/index.ts';
 import { startWorker } from './delivery/worker.ts';
 import { buildHttpServer } from './http/server.ts';
 import { loadOrCreateTls } from './net/tls.ts';
@@ -67,7 +68,7 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
     limits: config.limits,
     notify: () => core.notify(),
   });
-  core.services = { keys, tenants, domains, streams, transactional, sandbox: createSandbox(db, clock) };
+  core.services = { keys, tenants, domains, streams, transactional, sandbox: createSandbox(db, clock), audience: createAudience(db, clock, config.audience) };
   return core;
 }
 

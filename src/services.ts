@@ -6,6 +6,7 @@ import type { Domains } from './accounts/domains.ts';
 import type { Streams } from './accounts/streams.ts';
 import type { Transactional } from './campaigns/transactional.ts';
 import type { Sandbox } from './delivery/sandbox.ts';
+import type { Audience } from './audience/index.ts';
 
 export interface Services {
   keys: Keys;
@@ -14,4 +15,5 @@ export interface Services {
   streams: Streams;
   transactional: Transactional;
   sandbox: Sandbox;
+  audience: Audience;
 }

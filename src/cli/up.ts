@@ -21,7 +21,7 @@ export function upCommand(program: Command): void {
           `  ${app.operatorKey.token}`,
           `  use it as "Authorization: Bearer ${app.operatorKey.token}", e.g.`,
           `  curl -k -H "Authorization: Bearer ${app.operatorKey.token}" ${app.httpUrl}/v1/tenants`,
-          'or, on this machine, the CLI: npx envoi tenant create <name>');
+          'or, on this machine, the CLI: node bin/envoi.mjs tenant create <name>');
       }
       process.stdout.write(lines.join('\n') + '\n');
       const stop = async () => {

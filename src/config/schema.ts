@@ -42,6 +42,13 @@ export const configSchema = z.object({
     maxMessageBytes: z.number().int().min(1024).default(25 * 1024 * 1024).describe('largest message accepted, in bytes (API and SMTP)'),
     maxRecipients: z.number().int().min(1).default(50).describe('most recipients of one transactional message'),
   }).strict().prefault({}).describe('input limits'),
+  audience: z.object({
+    sunsetDays: z.number().int().min(1).default(180).describe('contacts with no open or click for this many days are excluded from marketing (MJ-2)'),
+    sunsetWarnDays: z.number().int().min(1).default(90).describe('contacts with no open or click for this many days are flagged before a campaign'),
+    confirmationTtlHours: z.number().int().min(1).default(168).describe('how long a double opt-in confirmation link stays valid'),
+    confirmationsPerAddressPerDay: z.number().int().min(1).default(3).describe('most confirmation mails one address receives a day (no subscription bombing)'),
+    formRequestsPerIpPerMinute: z.number().int().min(1).default(10).describe('most subscription form posts one IP may make a minute'),
+  }).strict().prefault({}).describe('audience and consent'),
   delivery: z.object({
     mode: z.enum(['sandbox']).default('sandbox').describe('sandbox: every message is captured, nothing leaves the machine'),
     pollMs: z.number().int().min(10).default(500).describe('how often an idle worker looks for due messages, in ms'),

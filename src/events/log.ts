@@ -4,10 +4,15 @@
 import type { Kysely } from 'kysely';
 import type { Database, Event } from '../store/schema.ts';
 
-export type EventType = 'accepted' | 'delivered' | 'deferred' | 'bounced' | 'blocked' | 'expired';
+export type EventType =
+  | 'accepted' | 'delivered' | 'deferred' | 'bounced' | 'blocked' | 'expired'
+  // audience: consent and suppression history, per contact (the contact's timeline)
+  | 'subscribed' | 'confirmation_sent' | 'confirmed' | 'unsubscribed' | 'suppressed' | 'unsuppressed' | 'erased'
+  | 'import_quarantined' | 'import_reviewed';
 
 export interface EventInput {
   tenantId: string;
+  /** a message id, or for audience events the contact or import id */
   messageId?: string | null;
   recipientId?: string | null;
   type: EventType;

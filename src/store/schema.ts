@@ -134,7 +134,136 @@ export interface SettingTable {
   value: string;
 }
 
+export interface ListTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  description: string;
+  from_address: string;
+  from_name: string;
+  stream: string;
+  opt_in: 'double' | 'single';
+  allow_relationship: number;
+  consent_text_hash: string;
+  form_enabled: number;
+  created_at: number;
+  deleted_at: number | null;
+}
+
+export interface ContactTable {
+  id: string;
+  tenant_id: string;
+  email: string | null;
+  address_hash: string;
+  domain: string;
+  /** JSON object of custom fields */
+  fields: string;
+  /** active | erased */
+  status: string;
+  last_open_at: number | null;
+  last_click_at: number | null;
+  last_engaged_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ConsentTextTable {
+  hash: string;
+  text: string;
+  created_at: number;
+}
+
+export type ConsentSource = 'form' | 'api' | 'import' | 'contest' | 'customer' | 'other';
+export type OptIn = 'single' | 'confirmed' | 'double' | 'none';
+
+export interface ConsentRecordTable {
+  id: string;
+  tenant_id: string;
+  contact_id: string;
+  list_id: string;
+  source: ConsentSource;
+  collected_at: number;
+  form_url: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  consent_text_hash: string | null;
+  checkbox_unchecked: number | null;
+  separate_consent: number | null;
+  opt_in: OptIn;
+  confirmed_at: number | null;
+  confirm_ip: string | null;
+  confirm_user_agent: string | null;
+  relationship: string | null;
+  informed_how: string | null;
+  import_id: string | null;
+  created_at: number;
+}
+
+export interface SubscriptionTable {
+  contact_id: string;
+  list_id: string;
+  tenant_id: string;
+  status: 'pending' | 'subscribed' | 'unsubscribed';
+  consent_id: string | null;
+  quarantined: number;
+  import_id: string | null;
+  created_at: number;
+  confirmed_at: number | null;
+  unsubscribed_at: number | null;
+  updated_at: number;
+}
+
+export type SuppressionReason = 'hard_bounce' | 'complaint' | 'unsubscribe' | 'manual' | 'spamtrap';
+
+export interface SuppressionTable {
+  id: string;
+  tenant_id: string;
+  address_hash: string;
+  email: string | null;
+  reason: SuppressionReason;
+  source: string;
+  note: string | null;
+  created_at: number;
+}
+
+export interface ImportTable {
+  id: string;
+  tenant_id: string;
+  list_id: string;
+  file_hash: string;
+  file_name: string;
+  status: 'running' | 'completed' | 'quarantined' | 'approved' | 'rejected' | 'failed';
+  options: string;
+  report: string;
+  checkpoint_line: number;
+  created_at: number;
+  finished_at: number | null;
+  reviewed_by: string | null;
+}
+
+export interface ImportRejectTable {
+  import_id: string;
+  line: number;
+  email: string | null;
+  reason: string;
+}
+
+export interface CounterTable {
+  key: string;
+  window_start: number;
+  count: number;
+}
+
 export interface Database {
+  lists: ListTable;
+  contacts: ContactTable;
+  consent_texts: ConsentTextTable;
+  consent_records: ConsentRecordTable;
+  subscriptions: SubscriptionTable;
+  suppressions: SuppressionTable;
+  imports: ImportTable;
+  import_rejects: ImportRejectTable;
+  counters: CounterTable;
   tenants: TenantTable;
   api_keys: ApiKeyTable;
   domains: DomainTable;
@@ -158,3 +287,9 @@ export type Recipient = Selectable<RecipientTable>;
 export type Event = Selectable<EventTable>;
 export type NewEvent = Insertable<EventTable>;
 export type RecipientUpdate = Updateable<RecipientTable>;
+export type List = Selectable<ListTable>;
+export type Contact = Selectable<ContactTable>;
+export type ConsentRecord = Selectable<ConsentRecordTable>;
+export type Subscription = Selectable<SubscriptionTable>;
+export type Suppression = Selectable<SuppressionTable>;
+export type Import = Selectable<ImportTable>;

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import https from 'node:https';
-import { startApp, type App } from '../../src/app.ts';
+import { openServices, startApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import type { Clock } from '../../src/clock.ts';
@@ -104,4 +104,30 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     if (Date.now() > until) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The stages on a fresh store, without listeners: for stage-level tests. */
+export async function openTestCore(dialect: Dialect, overrides: ConfigInput = {} as ConfigInput, opts: { clock?: Clock } = {}) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'envoi-core-'));
+  const schema = dialect === 'postgres' ? newSchemaName() : undefined;
+  const cfg = loadConfig({
+    env: {},
+    overrides: { dataDir, log: { level: 'silent' }, ...overrides, database: dialect === 'postgres' ? { url: PG_URL, schema, poolSize: 4 } : {} } as ConfigInput,
+  });
+  if (!cfg.ok) throw new Error(cfg.problems.join('; '));
+  const core = await openServices(cfg.config, { clock: opts.clock });
+  return Object.assign(core, {
+    dataDir,
+    async dispose() {
+      await core.close();
+      if (schema) await dropSchema(schema);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  });
+}
+
+/** A clock tests move by hand. */
+export function manualClock(start = Date.parse('2026-11-25T09:00:00Z')) {
+  let t = start;
+  return { now: () => t, set: (v: number) => { t = v; }, advance: (ms: number) => { t += ms; } };
 }

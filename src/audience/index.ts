@@ -1,0 +1,37 @@
+// The audience stage as the rest of envoi sees it: lists, contacts,
+// subscriptions with consent, suppression, the proof of consent, and the
+// mailable-audience query (the only place that decides who may get marketing).
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.ts';
+import type { Clock } from '../clock.ts';
+import { createLists } from './lists.ts';
+import { createContacts } from './contacts.ts';
+import { createSubscriptions } from './subscriptions.ts';
+import { createSuppression } from './suppression.ts';
+import { consentProof } from './proof.ts';
+import { countMailable, streamMailable, sunsetReport, type SegmentFilter } from './mailable.ts';
+
+export interface AudienceOptions {
+  sunsetDays: number;
+  sunsetWarnDays: number;
+}
+
+export function createAudience(db: Kysely<Database>, clock: Clock, opts: AudienceOptions) {
+  const contacts = createContacts(db, clock);
+  const query = (tenantId: string, listIds: string[], segment?: SegmentFilter) => ({ tenantId, listIds, segment, now: clock.now(), sunsetDays: opts.sunsetDays });
+  return {
+    lists: createLists(db, clock),
+    contacts,
+    subscriptions: createSubscriptions(db, clock, contacts),
+    suppression: createSuppression(db, clock),
+    proof: (tenantId: string, email: string, listRef?: string) => consentProof(db, tenantId, email, clock.now(), listRef),
+    mailable: {
+      count: (tenantId: string, listIds: string[], segment?: SegmentFilter) => countMailable(db, query(tenantId, listIds, segment)),
+      stream: (tenantId: string, listIds: string[], opts2: { segment?: SegmentFilter; batchSize?: number; checkpoint?: string } = {}) =>
+        streamMailable(db, query(tenantId, listIds, opts2.segment), opts2.batchSize, opts2.checkpoint),
+      sunset: (tenantId: string, listIds: string[], segment?: SegmentFilter) => sunsetReport(db, { ...query(tenantId, listIds, segment), warnDays: opts.sunsetWarnDays }),
+    },
+  };
+}
+
+export type Audience = ReturnType<typeof createAudience>;
