@@ -34,6 +34,8 @@ export interface Core {
   services: Services;
   /** set by startApp: wakes the delivery workers */
   notify: () => void;
+  /** set by startApp once the HTTP port is known (port 0 in tests) */
+  setPublicUrl: (url: string) => void;
   close(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
   const core: Core = {
     config, store, secrets, clock, logger,
     notify: () => {},
+    setPublicUrl: () => {},
     services: undefined as unknown as Services,
     close: () => store.close(),
   };
@@ -68,7 +71,12 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
     limits: config.limits,
     notify: () => core.notify(),
   });
-  core.services = { keys, tenants, domains, streams, transactional, sandbox: createSandbox(db, clock), audience: createAudience(db, clock, config.audience) };
+  let publicUrl = (config.publicUrl ?? `https://${config.hostname}:${config.http.port}`).replace(/\/$/, '');
+  core.services = {
+    keys, tenants, domains, streams, transactional, sandbox: createSandbox(db, clock), audience: createAudience(db, clock, config.audience),
+    publicUrl: () => publicUrl,
+  };
+  core.setPublicUrl = (u: string) => { publicUrl = u.replace(/\/$/, ''); };
   return core;
 }
 
@@ -100,11 +108,12 @@ export async function startApp(config: Config, opts: { logger?: Logger; clock?: 
     closers.push(() => worker.stop());
 
     const publicBase = config.publicUrl;
-    const http = await buildHttpServer({ services, tls, logger, maxMessageBytes: config.limits.maxMessageBytes, publicUrl: publicBase ?? '' });
+    const http = await buildHttpServer({ services, tls, logger, maxMessageBytes: config.limits.maxMessageBytes, publicUrl: () => services.publicUrl() });
     await http.listen({ host: config.http.host, port: config.http.port });
     closers.push(() => http.close());
     const httpPort = (http.server.address() as { port: number }).port;
     const httpUrl = publicBase ?? `https://${config.hostname}:${httpPort}`;
+    core.setPublicUrl(httpUrl);
 
     const submission = await startSubmissionServer({
       host: config.submission.host, port: config.submission.port, tls, hostname: config.hostname,

@@ -16,4 +16,6 @@ export interface Services {
   transactional: Transactional;
   sandbox: Sandbox;
   audience: Audience;
+  /** base URL of public pages and links, without a trailing slash */
+  publicUrl(): string;
 }

@@ -22,7 +22,7 @@ export interface HttpOptions {
   tls: TlsMaterial;
   logger: Logger;
   maxMessageBytes: number;
-  publicUrl: string;
+  publicUrl: () => string;
 }
 
 export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> {
@@ -64,7 +64,9 @@ export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> 
   messageRoutes(app, o.services);
   sandboxRoutes(app, o.services);
   await app.register(mailjetRoutes({
-    baseUrl: o.publicUrl,
+    get baseUrl() {
+      return o.publicUrl();
+    },
     authenticate: async (user, pass) => {
       const r = await o.services.keys.verify(user, pass);
       if (!r.ok) return r;
