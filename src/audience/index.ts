@@ -25,6 +25,10 @@ export function createAudience(db: Kysely<Database>, clock: Clock, opts: Audienc
     subscriptions: createSubscriptions(db, clock, contacts),
     suppression: createSuppression(db, clock),
     proof: (tenantId: string, email: string, listRef?: string) => consentProof(db, tenantId, email, clock.now(), listRef),
+    /** consent, subscription and suppression history of a contact, oldest first */
+    timeline: async (tenantId: string, contactId: string) =>
+      (await db.selectFrom('events').select(['type', 'at', 'data']).where('tenant_id', '=', tenantId).where('message_id', '=', contactId).orderBy('id').execute())
+        .map((e) => ({ type: e.type, at: new Date(e.at).toISOString(), data: JSON.parse(e.data) })),
     mailable: {
       count: (tenantId: string, listIds: string[], segment?: SegmentFilter) => countMailable(db, query(tenantId, listIds, segment)),
       stream: (tenantId: string, listIds: string[], opts2: { segment?: SegmentFilter; batchSize?: number; checkpoint?: string } = {}) =>

@@ -23,18 +23,20 @@ export function createSuppression(db: Kysely<Database>, clock: Clock) {
       const a = contactAddress(email);
       if (!a.ok) return a;
       const now = clock.now();
+      // the contact's timeline shows its suppressions: events name the contact when there is one
+      const contactId = (await trx.selectFrom('contacts').select('id').where('tenant_id', '=', tenantId).where('address_hash', '=', a.value.hash).executeTakeFirst())?.id ?? null;
       const existing = await trx.selectFrom('suppressions').selectAll().where('tenant_id', '=', tenantId).where('address_hash', '=', a.value.hash).executeTakeFirst();
       if (existing) {
         if (STRENGTH[reason] > STRENGTH[existing.reason]) {
           await trx.updateTable('suppressions').set({ reason, source, note: note ?? null }).where('id', '=', existing.id).execute();
-          await appendEvents(trx, [{ tenantId, type: 'suppressed', at: now, data: { email: a.value.email, reason, source, previous: existing.reason } }]);
+          await appendEvents(trx, [{ tenantId, messageId: contactId, type: 'suppressed', at: now, data: { email: a.value.email, reason, source, previous: existing.reason } }]);
           return ok({ ...existing, reason, source, note: note ?? null });
         }
         return ok(existing);
       }
       const row: Suppression = { id: newId('sup', now), tenant_id: tenantId, address_hash: a.value.hash, email: a.value.email, reason, source, note: note ?? null, created_at: now };
       await trx.insertInto('suppressions').values(row).onConflict((oc) => oc.columns(['tenant_id', 'address_hash']).doNothing()).execute();
-      await appendEvents(trx, [{ tenantId, type: 'suppressed', at: now, data: { email: a.value.email, reason, source } }]);
+      await appendEvents(trx, [{ tenantId, messageId: contactId, type: 'suppressed', at: now, data: { email: a.value.email, reason, source } }]);
       return ok(row);
     },
 
@@ -59,9 +61,10 @@ export function createSuppression(db: Kysely<Database>, clock: Clock) {
       if (STRENGTH[s.reason] >= STRENGTH.hard_bounce && !why?.trim()) {
         return fail('request.invalid', `lifting a ${s.reason} suppression needs a reason`, 'reason');
       }
+      const contactId = (await db.selectFrom('contacts').select('id').where('tenant_id', '=', tenantId).where('address_hash', '=', s.address_hash).executeTakeFirst())?.id ?? null;
       await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('suppressions').where('id', '=', s.id).execute();
-        await appendEvents(trx, [{ tenantId, type: 'unsuppressed', at: clock.now(), data: { email: s.email, reason: s.reason, actor, why: why ?? null } }]);
+        await appendEvents(trx, [{ tenantId, messageId: contactId, type: 'unsuppressed', at: clock.now(), data: { email: s.email, reason: s.reason, actor, why: why ?? null } }]);
       });
       return ok(true);
     },

@@ -9,6 +9,7 @@ import { domainCommands } from './domains.ts';
 import { sandboxCommands } from './sandbox.ts';
 import { sendCommand } from './send.ts';
 import { configCommands } from './config.ts';
+import { audienceCommands } from './audience.ts';
 
 export function buildProgram(): Command {
   const program = new Command('envoi')
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   domainCommands(program);
   sendCommand(program);
   sandboxCommands(program);
+  audienceCommands(program);
   configCommands(program);
   return program;
 }
