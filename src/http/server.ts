@@ -15,6 +15,8 @@ import { domainRoutes } from './routes/domains.ts';
 import { streamRoutes } from './routes/streams.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { sandboxRoutes } from './routes/sandbox.ts';
+import { listRoutes } from './routes/lists.ts';
+import { contactRoutes } from './routes/contacts.ts';
 import { mailjetRoutes } from './mailjet/routes.ts';
 
 export interface HttpOptions {
@@ -63,6 +65,8 @@ export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> 
   streamRoutes(app, o.services);
   messageRoutes(app, o.services);
   sandboxRoutes(app, o.services);
+  listRoutes(app, o.services);
+  contactRoutes(app, o.services);
   await app.register(mailjetRoutes({
     get baseUrl() {
       return o.publicUrl();
