@@ -18,6 +18,13 @@ import { sandboxRoutes } from './routes/sandbox.ts';
 import { listRoutes } from './routes/lists.ts';
 import { contactRoutes } from './routes/contacts.ts';
 import { mailjetRoutes } from './mailjet/routes.ts';
+import { formRoutes } from './public/forms.ts';
+import { consentProofRoutes } from './routes/consent-proof.ts';
+import type { Secrets } from '../accounts/secrets.ts';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config/schema.ts';
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.ts';
 
 export interface HttpOptions {
   services: Services;
@@ -25,6 +32,11 @@ export interface HttpOptions {
   logger: Logger;
   maxMessageBytes: number;
   publicUrl: () => string;
+  /** for the public consent pages: form and confirmation tokens, time, limits, counters */
+  secrets: Secrets;
+  clock: Clock;
+  audience: Config['audience'];
+  db: Kysely<Database>;
 }
 
 export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> {
@@ -65,6 +77,8 @@ export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> 
   streamRoutes(app, o.services);
   messageRoutes(app, o.services);
   sandboxRoutes(app, o.services);
+  consentProofRoutes(app, o.services);
+  await app.register(formRoutes({ services: o.services, secrets: o.secrets, clock: o.clock, audience: o.audience, db: o.db }));
   listRoutes(app, o.services);
   contactRoutes(app, o.services);
   await app.register(mailjetRoutes({
