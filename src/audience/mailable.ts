@@ -12,9 +12,9 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import type { Database } from '../store/schema.ts';
 
-type Q = Database & { s: Database['subscriptions']; c: Database['contacts']; r: Database['consent_records']; l: Database['lists'] };
-/** A segment compiled to a condition on the contact (alias c) and its subscription (alias s). */
-export type SegmentFilter = (eb: ExpressionBuilder<Q, 's' | 'c' | 'r' | 'l'>) => Expression<SqlBool>;
+type Q = Database & { s: Database['subscriptions']; c: Database['contacts']; r: Database['consent_records'] };
+/** A segment compiled to a condition on the contact (alias c), its subscription (alias s) and consent record (alias r). */
+export type SegmentFilter = (eb: ExpressionBuilder<Q, 's' | 'c' | 'r'>) => Expression<SqlBool>;
 
 export interface AudienceQuery {
   tenantId: string;
@@ -41,22 +41,39 @@ export interface MailableContact {
 
 const DAY = 86_400_000;
 
-function eligible(db: Kysely<Database>, q: AudienceQuery, listIds: string[], opts: { ignoreSunset?: boolean } = {}) {
+type ListRule = Pick<Database['lists'], 'id' | 'opt_in' | 'allow_relationship'>;
+
+/** The campaign's lists (not deleted, of this tenant), in the order given. */
+async function rulesOf(db: Kysely<Database>, q: AudienceQuery): Promise<ListRule[]> {
+  if (!q.listIds.length) return [];
+  const rows = await db.selectFrom('lists').select(['id', 'opt_in', 'allow_relationship'])
+    .where('tenant_id', '=', q.tenantId).where('id', 'in', q.listIds).where('deleted_at', 'is', null).execute();
+  return q.listIds.map((id) => rows.find((r) => r.id === id)).filter((r): r is ListRule => r !== undefined);
+}
+
+// The lists' own rules are constants here rather than a join: a join on lists
+// let SQLite's planner start from the lists table and lose the index order
+// the batches rely on (measured: 400 ms a batch instead of 2 ms at 1M rows).
+function eligible(db: Kysely<Database>, q: AudienceQuery, lists: ListRule[], opts: { ignoreSunset?: boolean } = {}) {
   let query = db.selectFrom('subscriptions as s')
     .innerJoin('contacts as c', 'c.id', 's.contact_id')
     .innerJoin('consent_records as r', 'r.id', 's.consent_id')
-    .innerJoin('lists as l', 'l.id', 's.list_id')
     .where('s.tenant_id', '=', q.tenantId)
-    .where('s.list_id', 'in', listIds)
+    .where('s.list_id', 'in', lists.map((l) => l.id))
     .where('s.status', '=', 'subscribed')
     .where('s.quarantined', '=', 0)
     .where('c.status', '=', 'active')
-    .where('l.deleted_at', 'is', null)
-    .where((eb) => eb.or([
-      eb.and([eb('r.opt_in', 'in', ['double', 'confirmed']), eb('r.confirmed_at', 'is not', null)]),
-      eb.and([eb('r.opt_in', '=', 'single'), eb('l.opt_in', '=', 'single')]),
-      eb.and([eb('r.opt_in', '=', 'none'), eb('l.allow_relationship', '=', 1), eb('r.relationship', 'is not', null), eb('r.informed_how', 'is not', null)]),
-    ]))
+    .where((eb) => {
+      const confirmed = eb.and([eb('r.opt_in', 'in', ['double', 'confirmed']), eb('r.confirmed_at', 'is not', null)]);
+      const relationship = eb.and([eb('r.opt_in', '=', 'none'), eb('r.relationship', 'is not', null), eb('r.informed_how', 'is not', null)]);
+      const perList = lists.map((l) => {
+        const ways = [confirmed];
+        if (l.opt_in === 'single') ways.push(eb('r.opt_in', '=', 'single'));
+        if (l.allow_relationship === 1) ways.push(relationship);
+        return lists.length === 1 ? eb.or(ways) : eb.and([eb('s.list_id', '=', l.id), eb.or(ways)]);
+      });
+      return eb.or(perList);
+    })
     .where((eb) => eb.not(eb.exists(eb.selectFrom('suppressions as x').select(sql<number>`1`.as('one'))
       .where('x.tenant_id', '=', q.tenantId).whereRef('x.address_hash', '=', 'c.address_hash'))));
   if (!opts.ignoreSunset) query = query.where((eb) => eb(eb.fn.coalesce('c.last_engaged_at', 'c.created_at'), '>=', q.now - q.sunsetDays * DAY));
@@ -65,21 +82,26 @@ function eligible(db: Kysely<Database>, q: AudienceQuery, listIds: string[], opt
 }
 
 export async function countMailable(db: Kysely<Database>, q: AudienceQuery): Promise<number> {
-  if (!q.listIds.length) return 0;
-  const row = await eligible(db, q, q.listIds)
-    .select((eb) => (q.listIds.length === 1 ? eb.fn.countAll<number>() : eb.fn.count<number>('s.contact_id').distinct()).as('n'))
+  const lists = await rulesOf(db, q);
+  if (!lists.length) return 0;
+  const row = await eligible(db, q, lists)
+    .select((eb) => (lists.length === 1 ? eb.fn.countAll<number>() : eb.fn.count<number>('s.contact_id').distinct()).as('n'))
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 /** Mailable contacts in contact-id order, in batches, starting after `checkpoint`. */
 export async function* streamMailable(db: Kysely<Database>, q: AudienceQuery, batchSize = 1000, checkpoint?: string): AsyncGenerator<MailableContact[]> {
+  const lists = await rulesOf(db, q);
   let cursor = checkpoint ?? '';
-  for (;;) {
-    const perList = await Promise.all(q.listIds.map((listId) =>
-      eligible(db, q, [listId])
+  while (lists.length) {
+    const perList = await Promise.all(lists.map((list) =>
+      eligible(db, q, [list])
         .select(['s.contact_id', 'c.email', 'c.fields', 's.list_id', 'r.id as consent_id', 'r.source', 'r.opt_in', 'r.collected_at', 'r.ip', 'r.confirmed_at', 'r.confirm_ip'])
         .where('s.contact_id', '>', cursor)
+        // the same bound on the contacts side: PostgreSQL may merge-join the two
+        // id-ordered indexes, and would otherwise walk contacts from the start
+        .where('c.id', '>', cursor)
         .orderBy('s.contact_id')
         .limit(batchSize)
         .execute()));
@@ -98,9 +120,10 @@ export async function* streamMailable(db: Kysely<Database>, q: AudienceQuery, ba
 
 /** For the pre-campaign view (MJ-2): how many contacts the sunset policy excludes or flags. */
 export async function sunsetReport(db: Kysely<Database>, q: AudienceQuery & { warnDays: number }): Promise<{ mailable: number; sunset: number; flagged: number }> {
-  if (!q.listIds.length) return { mailable: 0, sunset: 0, flagged: 0 };
-  const distinct = q.listIds.length > 1;
-  const row = await eligible(db, q, q.listIds, { ignoreSunset: true })
+  const lists = await rulesOf(db, q);
+  if (!lists.length) return { mailable: 0, sunset: 0, flagged: 0 };
+  const distinct = lists.length > 1;
+  const row = await eligible(db, q, lists, { ignoreSunset: true })
     .select((eb) => {
       const last = eb.fn.coalesce('c.last_engaged_at', 'c.created_at');
       const countIf = (cond: Expression<SqlBool>) => distinct
