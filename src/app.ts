@@ -73,7 +73,7 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
   });
   let publicUrl = (config.publicUrl ?? `https://${config.hostname}:${config.http.port}`).replace(/\/$/, '');
   core.services = {
-    keys, tenants, domains, streams, transactional, sandbox: createSandbox(db, clock), audience: createAudience(db, clock, config.audience),
+    keys, tenants, domains, streams, transactional, sandbox: createSandbox(db, clock), audience: createAudience(db, clock, { ...config.audience, dialect: store.dialect }),
     publicUrl: () => publicUrl,
   };
   core.setPublicUrl = (u: string) => { publicUrl = u.replace(/\/$/, ''); };

@@ -9,11 +9,14 @@ import { createContacts } from './contacts.ts';
 import { createSubscriptions } from './subscriptions.ts';
 import { createSuppression } from './suppression.ts';
 import { consentProof } from './proof.ts';
+import { segmentFilter } from './segments/index.ts';
+import type { DialectName } from '../store/connect.ts';
 import { countMailable, streamMailable, sunsetReport, type SegmentFilter } from './mailable.ts';
 
 export interface AudienceOptions {
   sunsetDays: number;
   sunsetWarnDays: number;
+  dialect: DialectName;
 }
 
 export function createAudience(db: Kysely<Database>, clock: Clock, opts: AudienceOptions) {
@@ -24,6 +27,8 @@ export function createAudience(db: Kysely<Database>, clock: Clock, opts: Audienc
     contacts,
     subscriptions: createSubscriptions(db, clock, contacts),
     suppression: createSuppression(db, clock),
+    /** a segment's text compiled for this tenant, or the parse error with its column */
+    segment: (tenantId: string, text: string) => segmentFilter(text, { dialect: opts.dialect, now: clock.now(), tenantId }),
     proof: (tenantId: string, email: string, listRef?: string) => consentProof(db, tenantId, email, clock.now(), listRef),
     /** consent, subscription and suppression history of a contact, oldest first */
     timeline: async (tenantId: string, contactId: string) =>

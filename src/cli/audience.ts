@@ -103,6 +103,26 @@ export function audienceCommands(program: Command): void {
       print(false, null, () => `${email} no longer suppressed`);
     }));
 
+  program.command('audience').description('the mailable audience').command('count').requiredOption('--tenant <tenant>').requiredOption('--list <list...>')
+    .option('--segment <filter>', 'e.g. \'fields.country = "FR" and last_open > 90 days ago\'').option('--json')
+    .action((o: { tenant: string; list: string[]; segment?: string; json?: boolean }) => withCore(cfg(), async (core) => {
+      const t = await tenantByRef(core, o.tenant);
+      const ids: string[] = [];
+      for (const ref of o.list) {
+        const l = await core.services.audience.lists.find(t.id, ref);
+        if (!l) throw new CliError(`no list ${ref}`);
+        ids.push(l.id);
+      }
+      let segment;
+      if (o.segment) {
+        const r = core.services.audience.segment(t.id, o.segment);
+        if (!r.ok) throw new CliError(r.error.detail);
+        segment = r.value;
+      }
+      const n = await core.services.audience.mailable.sunset(t.id, ids, segment);
+      print(o.json, n, () => `mailable ${n.mailable}; held back by the sunset policy ${n.sunset}; flagged (no engagement for a while) ${n.flagged}`);
+    }));
+
   program.command('consent').description('proof of consent (MJ-6)').command('proof <email>').requiredOption('--tenant <tenant>').option('--list <list>').option('--json')
     .action((email: string, o: { tenant: string; list?: string; json?: boolean }) => withCore(cfg(), async (core) => {
       const p = await core.services.audience.proof((await tenantByRef(core, o.tenant)).id, email, o.list);

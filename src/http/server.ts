@@ -15,7 +15,7 @@ import { domainRoutes } from './routes/domains.ts';
 import { streamRoutes } from './routes/streams.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { sandboxRoutes } from './routes/sandbox.ts';
-import { listRoutes } from './routes/lists.ts';
+import { audienceCountRoute, listRoutes } from './routes/lists.ts';
 import { contactRoutes } from './routes/contacts.ts';
 import { mailjetRoutes } from './mailjet/routes.ts';
 import { formRoutes } from './public/forms.ts';
@@ -80,6 +80,7 @@ export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> 
   consentProofRoutes(app, o.services);
   await app.register(formRoutes({ services: o.services, secrets: o.secrets, clock: o.clock, audience: o.audience, db: o.db }));
   listRoutes(app, o.services);
+  audienceCountRoute(app, o.services);
   contactRoutes(app, o.services);
   await app.register(mailjetRoutes({
     get baseUrl() {

@@ -37,6 +37,19 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(info.body.audience, { mailable: 1, sunset: 0, flagged: 0 });
     });
 
+    test('the audience count takes a segment; a bad segment names its column', async () => {
+      await t.api('POST', '/v1/lists/weekly/subscriptions', { token: acme.token, body: { email: 'fr@example.org', fields: { country: 'FR' }, consent: imported } });
+      const all = await t.api('POST', '/v1/audience/count', { token: acme.token, body: { lists: ['weekly'] } });
+      assert.equal(all.body.mailable, 2);
+      const fr = await t.api('POST', '/v1/audience/count', { token: acme.token, body: { lists: ['weekly'], segment: 'fields.country = "FR"' } });
+      assert.equal(fr.body.mailable, 1);
+      const bad = await t.api('POST', '/v1/audience/count', { token: acme.token, body: { lists: ['weekly'], segment: 'fields.country === "FR"' } });
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.detail, /column \d+/);
+      const unknown = await t.api('POST', '/v1/audience/count', { token: acme.token, body: { lists: ['nope'] } });
+      assert.equal(unknown.status, 404);
+    });
+
     test('consent is mandatory and validated', async () => {
       const none = await t.api('POST', '/v1/lists/weekly/subscriptions', { token: acme.token, body: { email: 'cat@example.org' } });
       assert.equal(none.status, 400);

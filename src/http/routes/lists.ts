@@ -99,3 +99,21 @@ export function listRoutes(app: FastifyInstance, s: Services): void {
     return { status: unwrap(await a.subscriptions.unsubscribe(tenantId, list.id, c.id, 'api')) };
   });
 }
+
+const CountBody = z.object({ lists: z.array(z.string()).min(1).max(50), segment: z.string().max(4000).optional() }).strict();
+
+/** How many contacts a campaign to these lists (and segment) would reach, and how many the sunset policy holds back. */
+export function audienceCountRoute(app: FastifyInstance, s: Services): void {
+  app.post('/v1/audience/count', async (req) => {
+    const tenantId = tenantOf(req);
+    const b = parseBody(CountBody, req.body);
+    const ids: string[] = [];
+    for (const ref of b.lists) {
+      const l = await s.audience.lists.find(tenantId, ref);
+      if (!l) throw new FailureError({ code: 'not_found', detail: `no list ${ref}`, field: 'lists' });
+      ids.push(l.id);
+    }
+    const segment = b.segment ? unwrap(s.audience.segment(tenantId, b.segment)) : undefined;
+    return s.audience.mailable.sunset(tenantId, ids, segment);
+  });
+}
