@@ -15,6 +15,10 @@ import { createDomains } from './accounts/domains.ts';
 import { createTransactional } from './campaigns/transactional.ts';
 import { createSandbox } from './delivery/sandbox.ts';
 import { createAudience } from './audience/index.ts';
+import { createProfiles } from './accounts/profile.ts';
+import { createCampaigns } from './campaigns/index.ts';
+import { createResolver } from './net/resolver.ts';
+import { startLoop } from './loop.ts';
 import { startWorker } from './delivery/worker.ts';
 import { buildHttpServer } from './http/server.ts';
 import { loadOrCreateTls } from './net/tls.ts';
@@ -72,8 +76,15 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
     notify: () => core.notify(),
   });
   let publicUrl = (config.publicUrl ?? `https://${config.hostname}:${config.http.port}`).replace(/\/$/, '');
+  const audience = createAudience(db, clock, { ...config.audience, dialect: store.dialect });
+  const profiles = createProfiles(db, clock);
+  const resolver = config.dns.servers.length ? createResolver({ servers: config.dns.servers }) : undefined;
+  const campaigns = createCampaigns({
+    db, clock, secrets, audience, domains, profiles, streams, resolver, sandbox: config.delivery.mode === 'sandbox',
+    publicUrl: () => publicUrl, notify: () => core.notify(),
+  });
   core.services = {
-    keys, tenants, domains, streams, transactional, sandbox: createSandbox(db, clock), audience: createAudience(db, clock, { ...config.audience, dialect: store.dialect }),
+    keys, tenants, domains, streams, transactional, sandbox: createSandbox(db, clock), audience, profiles, campaigns,
     publicUrl: () => publicUrl,
   };
   core.setPublicUrl = (u: string) => { publicUrl = u.replace(/\/$/, ''); };
@@ -102,10 +113,21 @@ export async function startApp(config: Config, opts: { logger?: Logger; clock?: 
       db: core.store.db, dialect: core.store.dialect, clock: core.clock, logger,
       workerId: `${os.hostname()}:${process.pid}:${newId('w').slice(2, 12)}`,
       pollMs: config.delivery.pollMs, batchSize: config.delivery.batchSize,
-      deliver: (r, w) => services.sandbox.deliver(r, w),
+      deliver: async (r, w) => {
+        if (!r.campaign_id) return services.sandbox.deliver(r, w);
+        const decision = await services.campaigns.dispatch.decide(r);
+        return 'drop' in decision ? services.campaigns.dispatch.drop(r, w, decision.drop) : services.sandbox.deliver(r, w, decision.deliver);
+      },
     });
     core.notify = worker.notify;
     closers.push(() => worker.stop());
+    const runner = startLoop('campaign runner', config.delivery.pollMs, logger, async () => {
+      const worked = await services.campaigns.runner.pass();
+      if (worked) worker.notify();
+      return worked;
+    });
+    services.campaigns.setPoke(runner.poke);
+    closers.push(() => runner.stop());
 
     const publicBase = config.publicUrl;
     const http = await buildHttpServer({ services, tls, logger, maxMessageBytes: config.limits.maxMessageBytes, publicUrl: () => services.publicUrl(), secrets: core.secrets, clock: core.clock, audience: config.audience, db: core.store.db });

@@ -29,6 +29,7 @@ export const ERRORS = {
   'message.freemail_from': { status: 422, smtp: [553, '5.7.1'], title: 'A freemail address cannot be used as From (GM-3)' },
   'message.unknown_stream': { status: 422, smtp: [554, '5.7.1'], title: 'Unknown stream' },
   'message.invalid': { status: 400, smtp: [554, '5.6.0'], title: 'The message is not valid' },
+  'campaign.blocked': { status: 422, smtp: [554, '5.7.1'], title: 'The content checks block this campaign' },
   'relay.denied': { status: 403, smtp: [554, '5.7.1'], title: 'Relay access denied' },
   'tenant.not_active': { status: 403, smtp: [550, '5.7.1'], title: 'The account may not send' },
   'rate_limited': { status: 429, smtp: [451, '4.7.1'], title: 'Too many requests' },

@@ -7,6 +7,8 @@ import type { Streams } from './accounts/streams.ts';
 import type { Transactional } from './campaigns/transactional.ts';
 import type { Sandbox } from './delivery/sandbox.ts';
 import type { Audience } from './audience/index.ts';
+import type { Profiles } from './accounts/profile.ts';
+import type { Campaigns } from './campaigns/index.ts';
 
 export interface Services {
   keys: Keys;
@@ -16,6 +18,8 @@ export interface Services {
   transactional: Transactional;
   sandbox: Sandbox;
   audience: Audience;
+  profiles: Profiles;
+  campaigns: Campaigns;
   /** base URL of public pages and links, without a trailing slash */
   publicUrl(): string;
 }

@@ -10,6 +10,8 @@ import { sandboxCommands } from './sandbox.ts';
 import { sendCommand } from './send.ts';
 import { configCommands } from './config.ts';
 import { audienceCommands } from './audience.ts';
+import { campaignCommands } from './campaigns.ts';
+import { importCommands } from './imports.ts';
 
 export function buildProgram(): Command {
   const program = new Command('envoi')
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   sendCommand(program);
   sandboxCommands(program);
   audienceCommands(program);
+  campaignCommands(program);
+  importCommands(program);
   configCommands(program);
   return program;
 }

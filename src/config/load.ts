@@ -54,6 +54,8 @@ function envToObject(env: NodeJS.ProcessEnv, problems: string[]): Record<string,
     if (leaf.type === 'number') {
       value = Number(raw);
       if (raw.trim() === '' || Number.isNaN(value)) problems.push(`${name}: expected a number, got "${raw}"`);
+    } else if (leaf.type === 'array') {
+      value = raw.split(',').map((x) => x.trim()).filter(Boolean);
     } else if (leaf.type === 'boolean') {
       if (raw !== 'true' && raw !== 'false') problems.push(`${name}: expected true or false, got "${raw}"`);
       value = raw === 'true';

@@ -42,6 +42,9 @@ export const configSchema = z.object({
     maxMessageBytes: z.number().int().min(1024).default(25 * 1024 * 1024).describe('largest message accepted, in bytes (API and SMTP)'),
     maxRecipients: z.number().int().min(1).default(50).describe('most recipients of one transactional message'),
   }).strict().prefault({}).describe('input limits'),
+  dns: z.object({
+    servers: z.array(z.string()).default([]).describe('DNS servers of the platform resolver, "ip" or "ip:port"; empty: the system\'s (comma-separated in ENVOI_DNS_SERVERS)'),
+  }).strict().prefault({}).describe('the platform resolver (MX lookups, content checks)'),
   audience: z.object({
     sunsetDays: z.number().int().min(1).default(180).describe('contacts with no open or click for this many days are excluded from marketing (MJ-2)'),
     sunsetWarnDays: z.number().int().min(1).default(90).describe('contacts with no open or click for this many days are flagged before a campaign'),

@@ -11,6 +11,8 @@ export interface ClaimOptions {
   now: number;
   limit: number;
   leaseMs: number;
+  /** transactional mail has its own lane: it is claimed first and never waits behind a campaign (STYLE 7) */
+  lane: 'transactional' | 'campaign';
 }
 
 export async function claimDue(db: Kysely<Database>, dialect: DialectName, o: ClaimOptions): Promise<Recipient[]> {
@@ -18,6 +20,11 @@ export async function claimDue(db: Kysely<Database>, dialect: DialectName, o: Cl
     .where('status', '=', 'queued')
     .where('next_attempt_at', '<=', o.now)
     .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', o.now)]))
+    .where((eb) => (o.lane === 'transactional'
+      ? eb('campaign_id', 'is', null)
+      // a paused or cancelled campaign's rows wait where they are
+      : eb.and([eb('campaign_id', 'is not', null), eb.exists(eb.selectFrom('campaigns as cp').select('cp.id')
+        .whereRef('cp.id', '=', 'recipients.campaign_id').where('cp.status', '=', 'sending'))])))
     .orderBy('next_attempt_at')
     .limit(o.limit);
   if (dialect === 'postgres') due = due.forUpdate().skipLocked();

@@ -23,7 +23,8 @@ export interface SandboxEntry {
 export function createSandbox(db: Kysely<Database>, clock: Clock) {
   return {
     /** Captures one recipient's copy and records the delivery, atomically. */
-    async deliver(r: Recipient, workerId: string): Promise<void> {
+    /** raw: the composed message of a campaign recipient; transactional ones are read from their message */
+    async deliver(r: Recipient, workerId: string, raw?: Buffer): Promise<void> {
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
         // the lease may have passed to another worker meanwhile: deliver only if still ours
@@ -34,7 +35,7 @@ export function createSandbox(db: Kysely<Database>, clock: Clock) {
         if (Number(res.numUpdatedRows) !== 1) return;
         await trx.insertInto('sandbox_messages').values({
           id: newId('sbx', now), tenant_id: r.tenant_id, message_id: r.message_id, recipient_id: r.id,
-          mail_from: r.envelope_from, rcpt_to: r.address, created_at: now,
+          mail_from: r.envelope_from, rcpt_to: r.address, created_at: now, raw: raw ?? null,
         }).execute();
         await appendEvents(trx, [{
           tenantId: r.tenant_id, messageId: r.message_id, recipientId: r.id, type: 'delivered', at: now,
@@ -55,10 +56,13 @@ export function createSandbox(db: Kysely<Database>, clock: Clock) {
 
     async get(tenantId: string | null, id: string): Promise<(SandboxEntry & { raw: Buffer }) | undefined> {
       let q = db.selectFrom('sandbox_messages as s').innerJoin('messages as m', 'm.id', 's.message_id')
-        .select(['s.id', 's.message_id', 's.mail_from', 's.rcpt_to', 's.created_at', 'm.subject', 'm.from_address', 'm.size', 'm.raw'])
+        .select(['s.id', 's.message_id', 's.mail_from', 's.rcpt_to', 's.created_at', 'm.subject', 'm.from_address', 'm.size', 'm.raw', 's.raw as own_raw'])
         .where('s.id', '=', id);
       if (tenantId !== null) q = q.where('s.tenant_id', '=', tenantId);
-      return q.executeTakeFirst();
+      const row = await q.executeTakeFirst();
+      if (!row) return undefined;
+      const { own_raw, ...rest } = row;
+      return own_raw ? { ...rest, raw: own_raw, size: own_raw.length } : rest;
     },
 
     /** Writes one .eml per captured message into dir; returns the files written. */

@@ -27,7 +27,9 @@ export function startWorker(o: WorkerOptions) {
 
   async function drain(): Promise<void> {
     for (;;) {
-      const batch = await claimDue(o.db, o.dialect, { workerId: o.workerId, now: o.clock.now(), limit: o.batchSize, leaseMs: 60_000 });
+      const claim = { workerId: o.workerId, now: o.clock.now(), limit: o.batchSize, leaseMs: 60_000 };
+      const batch = await claimDue(o.db, o.dialect, { ...claim, lane: 'transactional' });
+      if (batch.length < o.batchSize) batch.push(...(await claimDue(o.db, o.dialect, { ...claim, limit: o.batchSize - batch.length, lane: 'campaign' })));
       for (const r of batch) {
         if (stopped) return;
         await o.deliver(r, o.workerId);

@@ -8,7 +8,9 @@ export type EventType =
   | 'accepted' | 'delivered' | 'deferred' | 'bounced' | 'blocked' | 'expired'
   // audience: consent and suppression history, per contact (the contact's timeline)
   | 'subscribed' | 'confirmation_sent' | 'confirmed' | 'unsubscribed' | 'suppressed' | 'unsuppressed' | 'erased'
-  | 'import_quarantined' | 'import_reviewed';
+  | 'import_quarantined' | 'import_reviewed'
+  // campaigns: a recipient skipped at dispatch (suppressed, unsubscribed, …), a campaign done
+  | 'dropped' | 'campaign_completed';
 
 export interface EventInput {
   tenantId: string;

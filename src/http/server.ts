@@ -19,6 +19,8 @@ import { audienceCountRoute, listRoutes } from './routes/lists.ts';
 import { contactRoutes } from './routes/contacts.ts';
 import { mailjetRoutes } from './mailjet/routes.ts';
 import { formRoutes } from './public/forms.ts';
+import { unsubscribeRoutes } from './public/unsubscribe.ts';
+import { campaignRoutes } from './routes/campaigns.ts';
 import { consentProofRoutes } from './routes/consent-proof.ts';
 import type { Secrets } from '../accounts/secrets.ts';
 import type { Clock } from '../clock.ts';
@@ -78,6 +80,8 @@ export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> 
   messageRoutes(app, o.services);
   sandboxRoutes(app, o.services);
   consentProofRoutes(app, o.services);
+  campaignRoutes(app, o.services);
+  await app.register(unsubscribeRoutes({ services: o.services, secrets: o.secrets, db: o.db }));
   await app.register(formRoutes({ services: o.services, secrets: o.secrets, clock: o.clock, audience: o.audience, db: o.db }));
   listRoutes(app, o.services);
   audienceCountRoute(app, o.services);

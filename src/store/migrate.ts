@@ -5,12 +5,14 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Store, DialectName } from './connect.ts';
 import { foundation } from './migrations/001_foundation.ts';
 import { audience } from './migrations/002_audience.ts';
+import { campaigns } from './migrations/003_campaigns.ts';
 
 export type DialectMigration = (dialect: DialectName) => Migration;
 
 const ALL: Record<string, DialectMigration> = {
   '001_foundation': foundation,
   '002_audience': audience,
+  '003_campaigns': campaigns,
 };
 
 export async function migrateToLatest(store: Store): Promise<void> {

@@ -96,6 +96,10 @@ export interface RecipientTable {
   locked_until: number | null;
   locked_by: string | null;
   updated_at: number;
+  /** set for campaign recipients, composed at dispatch time */
+  campaign_id: string | null;
+  contact_id: string | null;
+  list_id: string | null;
 }
 
 export interface EventTable {
@@ -117,6 +121,8 @@ export interface SandboxMessageTable {
   mail_from: string;
   rcpt_to: string;
   created_at: number;
+  /** campaign captures: the message as composed at dispatch (transactional ones use messages.raw) */
+  raw: Buffer | null;
 }
 
 export interface IdempotencyKeyTable {
@@ -254,7 +260,67 @@ export interface CounterTable {
   count: number;
 }
 
+export interface TenantProfileTable {
+  tenant_id: string;
+  organisation: string;
+  postal_address: string;
+  phone: string;
+  organisation_domain: string;
+  timezone: string;
+  updated_at: number;
+}
+
+export interface TemplateTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface TemplateVersionTable {
+  id: string;
+  template_id: string;
+  version: number;
+  format: 'mjml' | 'html';
+  subject: string;
+  body: string;
+  text_body: string | null;
+  created_at: number;
+}
+
+export type CampaignStatus = 'draft' | 'review' | 'approved' | 'scheduled' | 'sending' | 'paused' | 'completed' | 'cancelled';
+
+export interface CampaignTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  status: CampaignStatus;
+  template_version_id: string;
+  list_ids: string;
+  segment: string | null;
+  stream: string;
+  from_address: string;
+  from_name: string;
+  reply_to: string | null;
+  message_row_id: string | null;
+  findings: string;
+  status_reason: string | null;
+  approved_by: string | null;
+  scheduled_at: number | null;
+  checkpoint: string | null;
+  enqueued: number;
+  audience_done: number;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  completed_at: number | null;
+}
+
 export interface Database {
+  tenant_profiles: TenantProfileTable;
+  templates: TemplateTable;
+  template_versions: TemplateVersionTable;
+  campaigns: CampaignTable;
   lists: ListTable;
   contacts: ContactTable;
   consent_texts: ConsentTextTable;
@@ -293,3 +359,6 @@ export type ConsentRecord = Selectable<ConsentRecordTable>;
 export type Subscription = Selectable<SubscriptionTable>;
 export type Suppression = Selectable<SuppressionTable>;
 export type Import = Selectable<ImportTable>;
+export type TenantProfile = Selectable<TenantProfileTable>;
+export type TemplateVersion = Selectable<TemplateVersionTable>;
+export type Campaign = Selectable<CampaignTable>;

@@ -6,22 +6,9 @@ import assert from 'node:assert/strict';
 import { authenticate } from 'mailauth';
 import { DIALECTS } from '../helpers/store.ts';
 import { eventually, startTestApp, tenantWithDomain, type TestApp } from '../helpers/app.ts';
-import { startDnsServer, type DnsServer, type Zone } from '../peers/dns.ts';
+import { startDnsServer, type DnsServer } from '../peers/dns.ts';
+import { zoneFromRecords } from '../helpers/zone.ts';
 import { createResolver, mailauthResolver } from '../../src/net/resolver.ts';
-
-async function zoneFromRecords(t: TestApp, token: string, domain: string): Promise<Zone> {
-  const r = await t.api('GET', `/v1/domains/${domain}/records`, { token });
-  const zone: Zone = { 'mta.envoi.test': { A: ['127.0.0.1'] } };
-  for (const rec of r.body.data as { type: string; name: string; value: string }[]) {
-    const z = (zone[rec.name] ??= {});
-    if (rec.type === 'TXT') (z.TXT ??= []).push(rec.value);
-    if (rec.type === 'MX') {
-      const [priority, exchange] = rec.value.split(' ');
-      (z.MX ??= []).push({ priority: Number(priority), exchange });
-    }
-  }
-  return zone;
-}
 
 for (const dialect of DIALECTS.slice(0, 1)) {
   describe(`DKIM and DMARC of sent mail (${dialect})`, () => {

@@ -1,0 +1,91 @@
+// The two Liquid engines templates use: one for HTML (every output escaped)
+// and one for the subject and the text part (outputs as they are). Both are
+// closed to the outside: no file lookups (include/render/layout refused at
+// parse time, an empty in-memory template map besides), unknown filters and
+// undefined variables are errors, prototype properties are invisible, and a
+// render is bounded in time and memory so a template loop cannot stall a
+// sending worker.
+import { Liquid, Tag, type Template, type TagToken, type TopLevelToken } from 'liquidjs';
+import { unsafeUrl } from './sanitize.ts';
+
+/** The filter put on Liquid outputs that start a URL attribute (see compile.ts). */
+export const URL_GUARD = 'envoi_url_guard';
+
+class Refused extends Tag {
+  constructor(token: TagToken, remain: TopLevelToken[], liquid: Liquid) {
+    super(token, remain, liquid);
+    throw new Error(`{% ${token.name} %} is not available: a template cannot read other templates or files`);
+  }
+  *render(): Generator<unknown, void, unknown> {}
+}
+
+function engine(escape: boolean): Liquid {
+  const liquid = new Liquid({
+    strictVariables: true,
+    // `| default:` and `{% if %}` may test a variable that is not there
+    lenientIf: true,
+    strictFilters: true,
+    ownPropertyOnly: true,
+    templates: {},
+    relativeReference: false,
+    dynamicPartials: false,
+    timezoneOffset: 0,
+    ...(escape ? { outputEscape: 'escape' as const } : {}),
+    // a normal render takes well under a millisecond
+    renderLimit: 250,
+    memoryLimit: 1e7,
+  });
+  for (const name of ['include', 'render', 'layout']) liquid.registerTag(name, Refused);
+  if (escape) {
+    // `| raw` is the one way around the escaping: contact data would become markup
+    delete (liquid.filters as Record<string, unknown>).raw;
+    liquid.registerFilter(URL_GUARD, (value: unknown) => {
+      if (typeof value === 'string' && unsafeUrl(value)) {
+        throw new Error(`the value ${JSON.stringify(clipValue(value))} is a script or data URL`);
+      }
+      return value;
+    });
+  }
+  return liquid;
+}
+
+let engines: { html: Liquid; plain: Liquid } | undefined;
+
+/** Created on first use, not at import. */
+export function liquid(): { html: Liquid; plain: Liquid } {
+  engines ??= { html: engine(true), plain: engine(false) };
+  return engines;
+}
+
+export interface LiquidProblem {
+  message: string;
+  /** offset in the parsed or rendered text */
+  offset?: number;
+  line?: number;
+  column?: number;
+}
+
+/** The parts of a liquidjs error a failure detail needs; anything else is rethrown. */
+export function liquidProblem(err: unknown): LiquidProblem {
+  if (!(err instanceof Error) || !('token' in err)) throw err;
+  const e = err as Error & { token?: { begin: number; getPosition(): number[] }; originalError?: Error };
+  let message = (e.originalError?.message ?? e.message).replace(/, line:\d+, col:\d+$/, '');
+  if (/^undefined filter: raw$/.test(message)) {
+    message = 'the raw filter is not allowed in HTML: personalised values are always HTML-escaped';
+  }
+  const [line, column] = e.token?.getPosition() ?? [];
+  return { message, offset: e.token?.begin, line, column };
+}
+
+/** Parses a template, or says where it is wrong ("body line 3, column 5: …"). */
+export function parse(engine: Liquid, source: string, field: string): { ok: true; value: Template[] } | { ok: false; detail: string } {
+  try {
+    return { ok: true, value: engine.parse(source) };
+  } catch (err) {
+    const p = liquidProblem(err);
+    const at = p.line === undefined ? field : field === 'subject' ? `subject column ${p.column}` : `${field} line ${p.line}, column ${p.column}`;
+    return { ok: false, detail: `${at}: ${p.message}` };
+  }
+}
+
+const clipValue = (s: string) => (s.length > 40 ? s.slice(0, 37) + '…' : s);
