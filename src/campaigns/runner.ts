@@ -30,6 +30,15 @@ export function createRunner(d: RunnerDeps) {
 
   async function start(c: Campaign): Promise<void> {
     const now = clock.now();
+    // a list deleted while the campaign waited: stop and say so rather than send to fewer people silently
+    const lists = JSON.parse(c.list_ids) as string[];
+    const alive = await db.selectFrom('lists').select('id').where('id', 'in', lists).where('deleted_at', 'is', null).execute();
+    if (alive.length !== lists.length) {
+      const gone = lists.filter((id) => !alive.some((a) => a.id === id));
+      await db.updateTable('campaigns').set({ status: 'paused', status_reason: `list deleted while scheduled: ${gone.join(', ')}; edit the campaign`, updated_at: now })
+        .where('id', '=', c.id).where('status', '=', 'scheduled').execute();
+      return;
+    }
     const tv = await db.selectFrom('template_versions').select('subject').where('id', '=', c.template_version_id).executeTakeFirstOrThrow();
     const domain = c.from_address.slice(c.from_address.lastIndexOf('@') + 1);
     const dom = await db.selectFrom('domains').select('id').where('tenant_id', '=', c.tenant_id).where('name', '=', domain).executeTakeFirstOrThrow();

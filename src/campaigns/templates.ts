@@ -7,7 +7,7 @@ import type { Clock } from '../clock.ts';
 import { newId } from '../ids.ts';
 import { fail, ok, type Result } from '../errors.ts';
 import { isUniqueViolation } from '../store/connect.ts';
-import { compileTemplate, type CompiledTemplate, type TemplateSource } from '../compose/templates/index.ts';
+import { compileTemplate, renderTemplate, type CompiledTemplate, type TemplateSource } from '../compose/templates/index.ts';
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
@@ -76,6 +76,16 @@ export function createTemplates(db: Kysely<Database>, clock: Clock) {
 
     versionById(id: string): Promise<TemplateVersion | undefined> {
       return db.selectFrom('template_versions').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+
+    /** A transactional message from a template: variables are exposed as they are (`{{ order.id }}`). */
+    async render(tenantId: string, ref: string, variables: Record<string, unknown>, version?: number): Promise<Result<{ subject: string; html: string; text: string }>> {
+      const v = await this.version(tenantId, ref, version);
+      if (!v) return fail('not_found', `no template ${ref}`, 'template');
+      const c = await this.compiled(v);
+      if (!c.ok) return c;
+      const r = renderTemplate(c.value, variables);
+      return r.ok ? ok({ subject: r.value.subject, html: r.value.html, text: r.value.text }) : r;
     },
 
     /** The compiled form of a version, compiled once per process. */

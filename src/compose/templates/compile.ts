@@ -99,7 +99,8 @@ export async function compileTemplate(src: TemplateSource, opts: { maxBytes?: nu
   if (problem) return fail('request.invalid', problem, 'body');
 
   const guarded = urlLeadingOutputs(prot, clean.urlValues);
-  const restored = restore(prot, literalBraces(clean.html), (i, piece) =>
+  // CRLF already, as on the wire: the MIME encoder then has only long lines to touch
+  const restored = restore(prot, literalBraces(clean.html.replace(/\r?\n/g, '\r\n')), (i, piece) =>
     guarded.has(i) ? piece.text.replace(/\s*(-?\}\})$/, ` | ${URL_GUARD} $1`) : piece.text);
   const html = parse(engines.html, restored.text, 'body');
   if (!html.ok) return fail('request.invalid', `${html.detail} (after ${src.format === 'mjml' ? 'MJML' : 'sanitising'})`, 'body');

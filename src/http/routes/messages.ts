@@ -18,7 +18,11 @@ const SendBody = z.object({
   cc: AddrList.optional(),
   bcc: AddrList.optional(),
   replyTo: Addr.optional(),
-  subject: z.string().max(998),
+  subject: z.string().max(998).optional(),
+  /** a saved template (name or id) instead of subject/text/html, rendered with `variables` */
+  template: z.string().optional(),
+  templateVersion: z.number().int().positive().optional(),
+  variables: z.record(z.string(), z.unknown()).optional(),
   text: z.string().optional(),
   html: z.string().optional(),
   headers: z.record(z.string(), z.string()).optional(),
@@ -41,7 +45,7 @@ function toOutgoing(b: z.infer<typeof SendBody>): OutgoingMessage {
   return {
     from: addr(b.from), to: list(b.to), cc: list(b.cc), bcc: list(b.bcc),
     replyTo: b.replyTo ? addr(b.replyTo) : undefined,
-    subject: b.subject, text: b.text, html: b.html, headers: b.headers, stream: b.stream, customId: b.customId,
+    subject: b.subject ?? '', text: b.text, html: b.html, headers: b.headers, stream: b.stream, customId: b.customId,
     attachments: b.attachments?.map((a, i) => {
       if (!/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(a.content)) {
         throw new FailureError({ code: 'request.invalid', detail: 'attachment content must be base64', field: `attachments[${i}].content` });
@@ -61,7 +65,14 @@ export function messageRoutes(app: FastifyInstance, s: Services): void {
       if (!/^[\x21-\x7e]{1,255}$/.test(keyHeader)) throw new FailureError({ code: 'request.invalid', detail: 'Idempotency-Key: 1-255 printable ASCII characters' });
       idem = { key: keyHeader, requestHash: crypto.createHash('sha256').update(JSON.stringify(req.body)).digest('hex') };
     }
-    const out = unwrap(await s.transactional.send(tenantId, toOutgoing(body), idem));
+    const msg = toOutgoing(body);
+    if (body.template) {
+      if (body.subject !== undefined || body.text !== undefined || body.html !== undefined) {
+        throw new FailureError({ code: 'request.invalid', detail: 'give either a template or subject/text/html, not both', field: 'template' });
+      }
+      Object.assign(msg, unwrap(await s.campaigns.templates.render(tenantId, body.template, body.variables ?? {}, body.templateVersion)));
+    }
+    const out = unwrap(await s.transactional.send(tenantId, msg, idem));
     if (out.replayed) reply.header('Idempotent-Replayed', 'true');
     return reply.code(202).send({ id: out.id, messageId: out.messageId, status: 'queued', recipients: out.recipients });
   });
