@@ -20,10 +20,11 @@
 //     javascript: URLs, meta refresh) is stripped and listed in `notices`.
 import type { Template } from 'liquidjs';
 import { fail, ok, type Result } from '../../errors.ts';
-import { liquid, parse, URL_GUARD } from './liquid.ts';
+import { constantOutputs, type ConstantValue } from './constants.ts';
+import { liquid, parse, present, URL_GUARD } from './liquid.ts';
 import { renderMjml } from './mjml.ts';
 import { checkPieces, protect, restore, sourcePosition, type Protected, type RestoredSpan } from './placeholders.ts';
-import { sanitizeHtml, type TemplateNotice } from './sanitize.ts';
+import { sanitizeHtml, unsafeUrl, type TemplateNotice } from './sanitize.ts';
 import { htmlToText } from './text.ts';
 
 export interface TemplateSource {
@@ -50,10 +51,12 @@ export interface CompiledTemplate {
   readonly format: 'mjml' | 'html';
   /** what was stripped from the HTML, and why; other things an author should know */
   readonly notices: readonly TemplateNotice[];
-  /** top-level variables the template reads (contact, unsubscribe_url, …) */
+  /** top-level variables each recipient's data is read for (contact, unsubscribe_url, …), constants left out */
   readonly variables: readonly string[];
   /** source: hand-written; html: generated once from the HTML; html-per-render: converted for each recipient (slow) */
   readonly textFrom: 'source' | 'html' | 'html-per-render';
+  /** internal: the constants (cleaned), merged into every render's scope */
+  readonly constants: Readonly<Record<string, unknown>>;
   /** internal: the parsed parts, rendered by renderTemplate */
   readonly parts: { subject: Part; html: Part; text?: Part };
 }
@@ -62,7 +65,18 @@ const LOST_IN_MJML = 'does not survive MJML: Liquid may stand only inside conten
   'mj-table, mj-navbar-link, mj-social-element) and in attribute values, not between elements such as mj-section or mj-column';
 const LOST_IN_SANITISER = 'was inside an element that was stripped (script, form, iframe, object)';
 
-export async function compileTemplate(src: TemplateSource, opts: { maxBytes?: number } = {}): Promise<Result<CompiledTemplate>> {
+export interface CompileOptions {
+  /** default 10 MB; larger templates are refused */
+  maxBytes?: number;
+  /**
+   * Values the same for every recipient (offer, campaign, sender…): outputs
+   * reading only these are rendered once here, and every render sees them
+   * (over a recipient's own value of the same name).
+   */
+  constants?: Record<string, unknown>;
+}
+
+export async function compileTemplate(src: TemplateSource, opts: CompileOptions = {}): Promise<Result<CompiledTemplate>> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_TEMPLATE_BYTES;
   const size = Buffer.byteLength(src.subject) + Buffer.byteLength(src.body) + (src.text ? Buffer.byteLength(src.text) : 0);
   if (size > maxBytes) return fail('request.invalid', `the template is ${size} bytes; at most ${maxBytes} are accepted`, 'body');
@@ -98,10 +112,23 @@ export async function compileTemplate(src: TemplateSource, opts: { maxBytes?: nu
   const problem = checkPieces(prot, clean.html, src.format === 'mjml' ? LOST_IN_MJML : LOST_IN_SANITISER);
   if (problem) return fail('request.invalid', problem, 'body');
 
+  const constants = present(opts.constants ?? {}) as Record<string, unknown>;
+  const fixed = constantOutputs(prot, constants);
+  if (!fixed.ok) return fixed;
   const guarded = urlLeadingOutputs(prot, clean.urlValues);
+  for (const i of guarded) {
+    const value = fixed.value.get(i);
+    if (value && unsafeUrl(value.text)) {
+      const piece = prot.pieces[i];
+      return fail('request.invalid', `body line ${piece.line}, column ${piece.column}: ${piece.text} is a script or data URL`, 'body');
+    }
+  }
   // CRLF already, as on the wire: the MIME encoder then has only long lines to touch
-  const restored = restore(prot, literalBraces(clean.html.replace(/\r?\n/g, '\r\n')), (i, piece) =>
-    guarded.has(i) ? piece.text.replace(/\s*(-?\}\})$/, ` | ${URL_GUARD} $1`) : piece.text);
+  const restored = restore(prot, literalBraces(clean.html.replace(/\r?\n/g, '\r\n')), (i, piece) => {
+    const value = fixed.value.get(i);
+    if (value) return literalBraces(value.html);
+    return guarded.has(i) ? piece.text.replace(/\s*(-?\}\})$/, ` | ${URL_GUARD} $1`) : piece.text;
+  });
   const html = parse(engines.html, restored.text, 'body');
   if (!html.ok) return fail('request.invalid', `${html.detail} (after ${src.format === 'mjml' ? 'MJML' : 'sanitising'})`, 'body');
 
@@ -110,7 +137,7 @@ export async function compileTemplate(src: TemplateSource, opts: { maxBytes?: nu
   let textFrom: CompiledTemplate['textFrom'] = 'source';
   if (handText) text = { tpl: handText, engine: 'plain', field: 'text' };
   else {
-    text = textFromHtml(prot, clean.html);
+    text = textFromHtml(prot, clean.html, fixed.value);
     textFrom = text ? 'html' : 'html-per-render';
     if (!text) {
       notices.push({ code: 'text_per_render', detail: 'the text part is converted from each personalised HTML (slower): a Liquid tag sits where the text conversion drops it (an image, a hidden block); give a hand-written text part to avoid this' });
@@ -124,16 +151,19 @@ export async function compileTemplate(src: TemplateSource, opts: { maxBytes?: nu
   };
   const variables = new Set<string>();
   for (const part of [parts.subject, parts.html, text]) {
-    if (part) for (const name of engines.html.globalVariablesSync(part.tpl)) variables.add(name);
+    if (part) for (const name of engines.html.globalVariablesSync(part.tpl)) if (!(name in constants)) variables.add(name);
   }
-  return ok({ format: src.format, notices, variables: [...variables].sort(), textFrom, parts });
+  return ok({ format: src.format, notices, variables: [...variables].sort(), textFrom, constants, parts });
 }
 
 /** The text part as a Liquid template, if html-to-text kept every Liquid tag in place. */
-function textFromHtml(prot: Protected, html: string): Part | undefined {
+function textFromHtml(prot: Protected, html: string, fixed: Map<number, ConstantValue>): Part | undefined {
   const converted = htmlToText(html);
   if (checkPieces(prot, converted, 'lost', { text: true }) !== null) return undefined;
-  const restored = restore(prot, literalBraces(converted));
+  const restored = restore(prot, literalBraces(converted), (i, piece) => {
+    const value = fixed.get(i);
+    return value ? literalBraces(value.text) : piece.text;
+  });
   const parsed = parse(liquid().plain, restored.text, 'body');
   return parsed.ok ? { tpl: parsed.value, engine: 'plain', field: 'body', spans: restored.spans } : undefined;
 }

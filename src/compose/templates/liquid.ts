@@ -88,4 +88,24 @@ export function parse(engine: Liquid, source: string, field: string): { ok: true
   }
 }
 
+/**
+ * The scope a template sees: null, undefined and blank strings are left out,
+ * so `| default:` applies to them and an output without one fails instead of
+ * leaving an empty hole in the mail.
+ */
+export function present(value: unknown, depth = 0): unknown {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
+  if (typeof value !== 'object' || depth > 16) return value;
+  if (Array.isArray(value)) return value.map((v) => present(v, depth + 1));
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value; // a Date, a Drop: as it is
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const kept = present(v, depth + 1);
+    if (kept !== undefined) out[k] = kept;
+  }
+  return out;
+}
+
 const clipValue = (s: string) => (s.length > 40 ? s.slice(0, 37) + '…' : s);

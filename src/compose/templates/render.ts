@@ -2,7 +2,7 @@
 // A failure names the field, the author's line and column, and the Liquid
 // that failed, so a campaign report can say which contacts lack which field.
 import { fail, ok, type Result } from '../../errors.ts';
-import { liquid, liquidProblem } from './liquid.ts';
+import { liquid, liquidProblem, present } from './liquid.ts';
 import { pieceAt } from './placeholders.ts';
 import { htmlToText } from './text.ts';
 import type { CompiledTemplate, Part } from './compile.ts';
@@ -15,7 +15,7 @@ export interface RenderedTemplate {
 }
 
 export function renderTemplate(t: CompiledTemplate, vars: Record<string, unknown>): Result<RenderedTemplate> {
-  const scope = present(vars) as Record<string, unknown>;
+  const scope = { ...(present(vars) as Record<string, unknown>), ...t.constants };
   const subject = run(t.parts.subject, scope);
   if (!subject.ok) return subject;
   // A header can only be made from one line: a personalised value holding
@@ -56,24 +56,4 @@ function run(part: Part, scope: Record<string, unknown>): Result<string> {
   } finally {
     Error.stackTraceLimit = limit;
   }
-}
-
-/**
- * The scope a template sees: null, undefined and blank strings are left out,
- * so `| default:` applies to them and an output without one fails instead of
- * leaving an empty hole in the mail.
- */
-function present(value: unknown, depth = 0): unknown {
-  if (value === null || value === undefined) return undefined;
-  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
-  if (typeof value !== 'object' || depth > 16) return value;
-  if (Array.isArray(value)) return value.map((v) => present(v, depth + 1));
-  const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return value; // a Date, a Drop: as it is
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    const kept = present(v, depth + 1);
-    if (kept !== undefined) out[k] = kept;
-  }
-  return out;
 }
