@@ -59,7 +59,7 @@ try {
   const size = fs.statSync(file).size;
   console.log(`generated ${ROWS} rows, ${(size / 1e6).toFixed(1)} MB in ${((Date.now() - g0) / 1000).toFixed(1)} s`);
 
-  const imports = createImports({ db: core.store.db, clock: core.clock, resolver: createResolver({ servers: [dns.address] }), batchSize: Number(args.batch) });
+  const imports = createImports({ db: core.store.db, dialect: core.store.dialect, clock: core.clock, resolver: createResolver({ servers: [dns.address] }), batchSize: Number(args.batch) });
   const cpu0 = process.cpuUsage();
   const rss0 = process.resourceUsage().maxRSS;
   const t0 = performance.now();

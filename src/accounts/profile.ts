@@ -14,6 +14,8 @@ export interface ProfileInput {
   phone: string;
   organisationDomain: string;
   timezone?: string;
+  /** click-tracking host: a name under one of the tenant's sending domains, pointed (CNAME) at envoi */
+  trackingHost?: string | null;
 }
 
 export function isTimeZone(tz: string): boolean {
@@ -42,13 +44,24 @@ export function createProfiles(db: Kysely<Database>, clock: Clock) {
       if (!d.ok) return fail('request.invalid', `organisationDomain: ${d.error.detail}`, 'organisationDomain');
       const timezone = p.timezone ?? 'UTC';
       if (!isTimeZone(timezone)) return fail('request.invalid', `unknown time zone ${timezone}`, 'timezone');
+      let trackingHost: string | null = null;
+      if (p.trackingHost) {
+        const h = parseDomain(p.trackingHost);
+        if (!h.ok) return fail('request.invalid', `trackingHost: ${h.error.detail}`, 'trackingHost');
+        const owned = await db.selectFrom('domains').select('name').where('tenant_id', '=', tenantId).where('verified', '=', 1).execute();
+        // never a shared domain, never an IP (AF-12): the tenant's own name, so links show the sender's domain
+        if (!owned.some((d2) => h.value === d2.name || h.value.endsWith('.' + d2.name))) {
+          return fail('request.invalid', `trackingHost ${h.value} must be a name under one of your verified sending domains`, 'trackingHost');
+        }
+        trackingHost = h.value;
+      }
       const row: TenantProfile = {
         tenant_id: tenantId, organisation: p.organisation.trim(), postal_address: p.postalAddress.trim(), phone: p.phone.trim(),
-        organisation_domain: d.value, timezone, updated_at: clock.now(),
+        organisation_domain: d.value, timezone, updated_at: clock.now(), tracking_host: trackingHost,
       };
       await db.insertInto('tenant_profiles').values(row).onConflict((oc) => oc.column('tenant_id').doUpdateSet({
         organisation: row.organisation, postal_address: row.postal_address, phone: row.phone, organisation_domain: row.organisation_domain,
-        timezone: row.timezone, updated_at: row.updated_at,
+        timezone: row.timezone, updated_at: row.updated_at, tracking_host: row.tracking_host,
       })).execute();
       return ok(row);
     },

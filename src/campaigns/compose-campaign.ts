@@ -13,6 +13,7 @@ import { addressHeader } from '../compose/address-header.ts';
 import { consentHeaderValue, CONSENT_HEADER } from '../audience/consent.ts';
 import { fail, ok, type Result } from '../errors.ts';
 import { withMandatoryParts } from './mandatory.ts';
+import { clickToken, rewriteLinks } from '../compose/links.ts';
 
 export interface CampaignShape {
   campaign: Campaign;
@@ -26,6 +27,8 @@ export interface CampaignShape {
   publicUrl: string;
   secrets: Secrets;
   prepared: Prepared;
+  /** the tenant's tracking host when the campaign tracks clicks, else null */
+  trackingHost: string | null;
 }
 
 export interface CampaignRecipient {
@@ -37,13 +40,14 @@ export interface CampaignRecipient {
 }
 
 /** The headers every message of the campaign shares, prepared once. */
-export function campaignShape(s: Omit<CampaignShape, 'prepared'>): CampaignShape {
+export function campaignShape(s: Omit<CampaignShape, 'prepared' | 'trackingHost'>): CampaignShape {
   const c = s.campaign;
   const headers: [string, string][] = [['From', addressHeader(c.from_address, c.from_name)]];
   if (c.reply_to) headers.push(['Reply-To', addressHeader(c.reply_to)]);
   // Gmail's Feedback-ID: campaign:stream:tenant:sender
   headers.push(['Feedback-ID', `${c.id}:${c.stream}:${s.tenant.name}:envoi`]);
-  return { ...s, prepared: prepareMime({ headers }) };
+  const trackingHost = c.track_clicks === 1 ? s.profile.tracking_host : null;
+  return { ...s, trackingHost, prepared: prepareMime({ headers }) };
 }
 
 export function unsubscribeUrls(s: Pick<CampaignShape, 'publicUrl' | 'secrets' | 'bounceDomain'>, recipientId: string): { https: string; mailto: string } {
@@ -67,6 +71,10 @@ export function composeForRecipient(s: CampaignShape, r: CampaignRecipient, now:
     identity: { organisation: s.profile.organisation, postalAddress: s.profile.postal_address, phone: s.profile.phone, organisationDomain: s.profile.organisation_domain },
     fromDomain: s.fromDomain, fromName: s.campaign.from_name,
   });
+  if (s.trackingHost) {
+    const host = s.trackingHost;
+    parts.html = rewriteLinks(parts.html, (url) => `https://${host}/c/${clickToken(s.secrets, r.recipientId, url)}`, (url) => url === unsub.https);
+  }
   const messageId = `${r.recipientId.slice(4)}@${s.fromDomain}`;
   const headers: [string, string][] = [
     ['To', addressHeader(r.email)],

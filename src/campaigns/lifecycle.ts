@@ -31,6 +31,8 @@ export interface CampaignInput {
   fromName?: string;
   replyTo?: string | null;
   stream?: string;
+  /** click tracking through the tenant's tracking host (default on when the profile has one) */
+  trackClicks?: boolean;
 }
 
 export interface LifecycleDeps {
@@ -83,6 +85,7 @@ export function createLifecycle(d: LifecycleDeps) {
     return ok({
       name: input.name.trim(), template_version_id: v.id, list_ids: JSON.stringify(listIds), segment: input.segment ?? null,
       stream: input.stream ?? 'marketing', from_address: from.value.email, from_name: fromName, reply_to: replyTo,
+      track_clicks: input.trackClicks === false ? 0 : 1,
     });
   }
 

@@ -47,7 +47,7 @@ const pair = (flag: string) => (value: string, into: Record<string, string> = {}
 // the platform resolver; the configured servers come later, --dns points tests at a loopback server
 const resolverFor = (dns?: string) => createResolver(dns ? { servers: [dns] } : {});
 const importsOf = (core: Core, dns?: string, batchSize?: number) =>
-  createImports({ db: core.store.db, clock: core.clock, resolver: resolverFor(dns), ...(batchSize ? { batchSize } : {}) });
+  createImports({ db: core.store.db, dialect: core.store.dialect, clock: core.clock, resolver: resolverFor(dns), ...(batchSize ? { batchSize } : {}) });
 
 export function importCommands(program: Command): void {
   const cfg = () => program.opts().config as string | undefined;

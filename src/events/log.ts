@@ -10,7 +10,9 @@ export type EventType =
   | 'subscribed' | 'confirmation_sent' | 'confirmed' | 'unsubscribed' | 'suppressed' | 'unsuppressed' | 'erased'
   | 'import_quarantined' | 'import_reviewed'
   // campaigns: a recipient skipped at dispatch (suppressed, unsubscribed, …), a campaign done
-  | 'dropped' | 'campaign_completed';
+  | 'dropped' | 'campaign_completed'
+  // engagement
+  | 'clicked';
 
 export interface EventInput {
   tenantId: string;

@@ -20,6 +20,7 @@ import { contactRoutes } from './routes/contacts.ts';
 import { mailjetRoutes } from './mailjet/routes.ts';
 import { formRoutes } from './public/forms.ts';
 import { unsubscribeRoutes } from './public/unsubscribe.ts';
+import { clickRoutes } from './public/click.ts';
 import { campaignRoutes } from './routes/campaigns.ts';
 import { consentProofRoutes } from './routes/consent-proof.ts';
 import type { Secrets } from '../accounts/secrets.ts';
@@ -82,6 +83,7 @@ export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> 
   consentProofRoutes(app, o.services);
   campaignRoutes(app, o.services);
   await app.register(unsubscribeRoutes({ services: o.services, secrets: o.secrets, db: o.db }));
+  await app.register(clickRoutes({ services: o.services, secrets: o.secrets, db: o.db, clock: o.clock }));
   await app.register(formRoutes({ services: o.services, secrets: o.secrets, clock: o.clock, audience: o.audience, db: o.db }));
   listRoutes(app, o.services);
   audienceCountRoute(app, o.services);

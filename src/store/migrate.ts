@@ -6,6 +6,7 @@ import type { Store, DialectName } from './connect.ts';
 import { foundation } from './migrations/001_foundation.ts';
 import { audience } from './migrations/002_audience.ts';
 import { campaigns } from './migrations/003_campaigns.ts';
+import { tracking } from './migrations/004_tracking.ts';
 
 export type DialectMigration = (dialect: DialectName) => Migration;
 
@@ -13,6 +14,7 @@ const ALL: Record<string, DialectMigration> = {
   '001_foundation': foundation,
   '002_audience': audience,
   '003_campaigns': campaigns,
+  '004_tracking': tracking,
 };
 
 export async function migrateToLatest(store: Store): Promise<void> {

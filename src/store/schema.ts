@@ -268,6 +268,8 @@ export interface TenantProfileTable {
   organisation_domain: string;
   timezone: string;
   updated_at: number;
+  /** the tenant's click-tracking host, under one of its verified domains; null: no click tracking */
+  tracking_host: string | null;
 }
 
 export interface TemplateTable {
@@ -314,6 +316,7 @@ export interface CampaignTable {
   updated_at: number;
   started_at: number | null;
   completed_at: number | null;
+  track_clicks: number;
 }
 
 export interface Database {

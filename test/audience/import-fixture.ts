@@ -46,7 +46,7 @@ export async function importFixture(dialect: Dialect) {
 
   const fx = {
     core, clock, db, dns, resolver, tenantId,
-    imports: createImports({ db, clock, resolver }),
+    imports: createImports({ db, dialect: core.store.dialect, clock, resolver }),
     /** a CSV file in the test's data folder */
     file(content: string | Buffer): string {
       const p = path.join(core.dataDir, `import-${++files}.csv`);

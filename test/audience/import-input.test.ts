@@ -79,7 +79,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([r.counts.accepted, r.counts.refused], [1, 1]);
       assert.deepEqual((await fx.rejects(r.importId)).map((x) => [x.line, x.reason]), [[3, 'a quoted field is not closed before the end of the file']]);
 
-      const tight = createImports({ db: fx.db, clock: fx.clock, resolver: fx.resolver, maxRecordBytes: 50_000 });
+      const tight = createImports({ db: fx.db, dialect: fx.core.store.dialect, clock: fx.clock, resolver: fx.resolver, maxRecordBytes: 50_000 });
       const file = fx.file(csv([['email', 'note'], ['t1@mail-a.fr', 'ok'], ['t2@mail-a.fr', 'y'.repeat(60_000)], ['t3@mail-a.fr', 'ok']]));
       const failed = await tight.run({ tenantId: fx.tenantId, listRef: 'bad', file, mapping: { email: 'email', fields: { note: 'note' } }, provenance: PROV });
       assert.ok(!failed.ok);

@@ -119,7 +119,7 @@ for (const dialect of DIALECTS) {
       const rows = Array.from({ length: 50 }, (_, i) => [`r${i}@mail-a.fr`, `2026-02-${String(1 + (i % 28)).padStart(2, '0')}T08:${String(i).padStart(2, '0')}:00Z`]);
       const file = fx.file(csv([['email', 'when'], ...rows]));
       const input = { listRef: 'resume', file, mapping: { email: 'email', provenance: { collected_at: 'when' } }, provenance: { ...PROV, collectedAt: '' } };
-      const small = createImports({ db: fx.db, clock: fx.clock, resolver: fx.resolver, batchSize: 10 });
+      const small = createImports({ db: fx.db, dialect: fx.core.store.dialect, clock: fx.clock, resolver: fx.resolver, batchSize: 10 });
       await assert.rejects(small.run({ tenantId: fx.tenantId, ...input, onBatch: ({ batch }) => { if (batch === 2) throw new Error('simulated crash'); } }), /simulated crash/);
       const half = await fx.db.selectFrom('imports').selectAll().where('list_id', '=', list.id).executeTakeFirstOrThrow();
       assert.equal(half.status, 'running');

@@ -11,6 +11,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, List } from '../../store/schema.ts';
+import type { DialectName } from '../../store/connect.ts';
 import type { Clock } from '../../clock.ts';
 import type { Resolver } from '../../net/resolver.ts';
 import { fail, ok, type Result } from '../../errors.ts';
@@ -28,6 +29,8 @@ import * as store from './store.ts';
 
 export interface ImportDeps {
   db: Kysely<Database>;
+  /** SQLite gets its checkpoints widened during an import (store.ts) */
+  dialect: DialectName;
   clock: Clock;
   /** the platform's resolver: every domain is checked through it, never the system's */
   resolver: Resolver;
@@ -124,22 +127,27 @@ export async function runImport(deps: ImportDeps, input: ImportInput): Promise<R
   };
 
   let stoppedAt: { line: number; detail: string } | null = null;
-  for await (const item of reader) {
-    if (item.kind === 'problem') {
-      if (item.code === 'quote_not_closed') {
-        // the rows before it stand; this last one is refused with its line
-        batch.push({ kind: 'refused', line: item.line, email: null, code: 'malformed_row', detail: item.detail, flags: { role: false, invalid: false, trap: false } });
-        lastLine = Math.max(lastLine, item.line);
-      } else stoppedAt = { line: item.line, detail: item.detail };
-      break;
+  const restore = deps.dialect === 'sqlite' ? await store.widenCheckpoints(db) : async () => {};
+  try {
+    for await (const item of reader) {
+      if (item.kind === 'problem') {
+        if (item.code === 'quote_not_closed') {
+          // the rows before it stand; this last one is refused with its line
+          batch.push({ kind: 'refused', line: item.line, email: null, code: 'malformed_row', detail: item.detail, flags: { role: false, invalid: false, trap: false } });
+          lastLine = Math.max(lastLine, item.line);
+        } else stoppedAt = { line: item.line, detail: item.detail };
+        break;
+      }
+      if (item.endLine <= checkpoint) continue; // committed by an earlier run
+      const row = checkRow(item.cells, item.line, ctx);
+      lastLine = item.endLine;
+      if (row.kind !== 'blank') batch.push(row);
+      if (batch.length >= batchSize) await flush();
     }
-    if (item.endLine <= checkpoint) continue; // committed by an earlier run
-    const row = checkRow(item.cells, item.line, ctx);
-    lastLine = item.endLine;
-    if (row.kind !== 'blank') batch.push(row);
-    if (batch.length >= batchSize) await flush();
+    await flush();
+  } finally {
+    await restore();
   }
-  await flush();
 
   if (stoppedAt || verify.digest('hex') !== scan.sha256) {
     const error = stoppedAt ? `line ${stoppedAt.line}: ${stoppedAt.detail}` : 'the file changed while it was being imported';

@@ -135,6 +135,24 @@ export async function maxRowsSameTimestamp(db: Db, importId: string, listId: str
   return Number(r?.n ?? 0);
 }
 
+/**
+ * SQLite only: while an import runs, checkpoint the WAL every ~100 MB instead
+ * of every 4 MB. Each batch rewrites the same right-edge and interior index
+ * pages; checkpointed after every batch they are copied into the database
+ * every time (measured: half the time of a million-row import); checkpointed
+ * every fifty batches, once. The setting is the connection's and is put back
+ * after the import, followed by a checkpoint.
+ */
+export async function widenCheckpoints(db: Db): Promise<() => Promise<void>> {
+  const before = Number((await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(db)).rows[0]?.wal_autocheckpoint ?? 1000);
+  await sql`pragma wal_autocheckpoint = 25000`.execute(db);
+  return async () => {
+    // a pragma takes no bound parameter; `before` is the integer SQLite gave
+    await sql.raw(`pragma wal_autocheckpoint = ${Math.trunc(before)}`).execute(db);
+    await sql`pragma wal_checkpoint(passive)`.execute(db);
+  };
+}
+
 /** Lifts the hold on every subscription this import wrote. */
 export async function releaseHold(db: Db, importId: string, listId: string): Promise<number> {
   const r = await db.updateTable('subscriptions').set({ quarantined: 0 })

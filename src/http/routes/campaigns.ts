@@ -21,6 +21,7 @@ const Profile = z.object({
   phone: z.string().max(40),
   organisationDomain: z.string().max(253),
   timezone: z.string().max(64).optional(),
+  trackingHost: z.string().max(253).nullable().optional(),
 }).strict();
 
 const CampaignBody = z.object({
@@ -33,6 +34,7 @@ const CampaignBody = z.object({
   fromName: z.string().max(200).optional(),
   replyTo: z.string().nullable().optional(),
   stream: z.string().optional(),
+  trackClicks: z.boolean().optional(),
 }).strict();
 
 const Schedule = z.object({ at: z.string().max(40).optional() }).strict();
@@ -43,7 +45,7 @@ export const campaignView = (c: Campaign) => ({
   id: c.id, name: c.name, status: c.status, statusReason: c.status_reason, templateVersionId: c.template_version_id,
   lists: JSON.parse(c.list_ids), segment: c.segment, stream: c.stream, from: { email: c.from_address, name: c.from_name }, replyTo: c.reply_to,
   findings: JSON.parse(c.findings), approvedBy: c.approved_by, scheduledAt: c.scheduled_at === null ? null : new Date(c.scheduled_at).toISOString(),
-  enqueued: c.enqueued, audienceDone: c.audience_done === 1,
+  enqueued: c.enqueued, audienceDone: c.audience_done === 1, trackClicks: c.track_clicks === 1,
   createdAt: new Date(c.created_at).toISOString(), startedAt: c.started_at === null ? null : new Date(c.started_at).toISOString(),
   completedAt: c.completed_at === null ? null : new Date(c.completed_at).toISOString(),
 });
