@@ -135,8 +135,9 @@ const oneLine = (s: string) => s.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029
 
 /** Unstructured text (Subject, X-…): encoded-words when needed, or when a word is too long to fold. */
 function unstructured(value: string): string {
-  // a literal "=?…?=" would be decoded by readers: encode it so it reads as written
-  if (/[^\x20-\x7e]/.test(value) || value.includes('=?')) return encodeWords(value, encoding(value), 52, true);
+  // a literal "=?…?=" would be decoded by readers: encoded whole, it reads as written
+  if (value.includes('=?')) return encodeWord(value, encoding(value), 52);
+  if (/[^\x20-\x7e]/.test(value)) return encodeWords(value, encoding(value), 52, true);
   if (/\S{900}/.test(value)) return encodeWord(value, 'Q', 52);
   return value;
 }
@@ -168,7 +169,8 @@ function mailbox(m: Mailbox): string {
  */
 export function fold(line: string): string {
   if (line.length <= MAX_LINE) return line + '\r\n';
-  const valueStart = line.indexOf(':') + 2; // never fold between the name and its value
+  // the first fold may come right after the colon (a value may start with FWS), never inside the name
+  const valueStart = line.indexOf(':') + 1;
   let out = '';
   let start = 0;
   while (line.length - start > MAX_LINE) {

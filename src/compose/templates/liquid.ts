@@ -65,9 +65,11 @@ export interface LiquidProblem {
   column?: number;
 }
 
-/** The parts of a liquidjs error a failure detail needs; anything else is rethrown. */
+/** The parts of a liquidjs error a failure detail needs. */
 export function liquidProblem(err: unknown): LiquidProblem {
-  if (!(err instanceof Error) || !('token' in err)) throw err;
+  if (!(err instanceof Error)) throw err;
+  // anything else a render throws (a stack overflow on self-referencing data) is still this recipient's failure
+  if (!('token' in err)) return { message: err.message };
   const e = err as Error & { token?: { begin: number; getPosition(): number[] }; originalError?: Error };
   let message = (e.originalError?.message ?? e.message).replace(/, line:\d+, col:\d+$/, '');
   if (/^undefined filter: raw$/.test(message)) {

@@ -10,6 +10,7 @@ import type { CompiledTemplate, Part } from './compile.ts';
 export interface RenderedTemplate {
   /** one line: line breaks and control characters from personalised values become spaces */
   subject: string;
+  /** CRLF line ends, as sent */
   html: string;
   text: string;
 }

@@ -1,0 +1,80 @@
+// Where mail for a domain goes (RFC 5321 §5.1): its MX hosts by preference,
+// or, without MX, the domain itself (implicit MX, its A/AAAA); a null MX
+// (RFC 7505: one MX "." ) means the domain accepts no mail at all. Answers
+// are cached for a while so a campaign to 10,000 gmail.com recipients asks
+// once. DNS failures are outcomes, not exceptions: "try later" differs from
+// "no such domain".
+import type { Resolver } from '../../net/resolver.ts';
+import type { Clock } from '../../clock.ts';
+
+export interface MxHost {
+  host: string;
+  priority: number;
+  /** IPv4 addresses of the host (IPv6 delivery is not attempted yet) */
+  ips: string[];
+}
+
+export type Route =
+  | { kind: 'hosts'; hosts: MxHost[]; implicit: boolean }
+  | { kind: 'no-mail'; reason: 'null-mx' | 'nxdomain' | 'no-address' }
+  | { kind: 'dns-error'; code: string };
+
+const TTL_MS = 5 * 60_000;
+const NEGATIVE_TTL_MS = 60_000;
+
+const code = (e: unknown) => (e as NodeJS.ErrnoException)?.code ?? 'EUNKNOWN';
+const absent = (c: string) => c === 'ENOTFOUND' || c === 'ENODATA';
+
+export function createMxRouter(resolver: Resolver, clock: Clock) {
+  const cache = new Map<string, { at: number; route: Route }>();
+
+  async function addresses(host: string): Promise<string[] | string> {
+    try {
+      return await resolver.a(host);
+    } catch (e) {
+      return absent(code(e)) ? [] : code(e);
+    }
+  }
+
+  async function lookup(domain: string): Promise<Route> {
+    let mx: { exchange: string; priority: number }[];
+    try {
+      mx = await resolver.mx(domain);
+    } catch (e) {
+      const c = code(e);
+      if (c === 'ENOTFOUND') return { kind: 'no-mail', reason: 'nxdomain' };
+      if (c !== 'ENODATA') return { kind: 'dns-error', code: c };
+      mx = [];
+    }
+    if (mx.length === 1 && (mx[0].exchange === '' || mx[0].exchange === '.')) return { kind: 'no-mail', reason: 'null-mx' };
+    if (!mx.length) {
+      const ips = await addresses(domain);
+      if (typeof ips === 'string') return { kind: 'dns-error', code: ips };
+      return ips.length ? { kind: 'hosts', hosts: [{ host: domain, priority: 0, ips }], implicit: true } : { kind: 'no-mail', reason: 'no-address' };
+    }
+    const hosts: MxHost[] = [];
+    let lastError: string | undefined;
+    for (const m of [...mx].sort((a, b) => a.priority - b.priority)) {
+      const ips = await addresses(m.exchange.replace(/\.$/, ''));
+      if (typeof ips === 'string') lastError = ips;
+      else if (ips.length) hosts.push({ host: m.exchange.replace(/\.$/, '').toLowerCase(), priority: m.priority, ips });
+    }
+    if (hosts.length) return { kind: 'hosts', hosts, implicit: false };
+    return lastError ? { kind: 'dns-error', code: lastError } : { kind: 'no-mail', reason: 'no-address' };
+  }
+
+  return {
+    async route(domain: string): Promise<Route> {
+      const key = domain.toLowerCase();
+      const hit = cache.get(key);
+      const now = clock.now();
+      if (hit && now - hit.at < (hit.route.kind === 'hosts' ? TTL_MS : NEGATIVE_TTL_MS)) return hit.route;
+      const route = await lookup(key);
+      cache.set(key, { at: now, route });
+      if (cache.size > 50_000) cache.delete(cache.keys().next().value!);
+      return route;
+    },
+  };
+}
+
+export type MxRouter = ReturnType<typeof createMxRouter>;
