@@ -19,6 +19,11 @@ import { createProfiles } from './accounts/profile.ts';
 import { createCampaigns } from './campaigns/index.ts';
 import { createResolver } from './net/resolver.ts';
 import { startLoop } from './loop.ts';
+import fs from 'node:fs';
+import { createDeliver } from './delivery/deliver.ts';
+import { createSmtpDelivery } from './delivery/smtp-deliver.ts';
+import { createOutcomes } from './delivery/outcomes.ts';
+import { createMxRouter } from './delivery/route/mx.ts';
 import { startWorker } from './delivery/worker.ts';
 import { buildHttpServer } from './http/server.ts';
 import { loadOrCreateTls } from './net/tls.ts';
@@ -78,14 +83,16 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
   let publicUrl = (config.publicUrl ?? `https://${config.hostname}:${config.http.port}`).replace(/\/$/, '');
   const audience = createAudience(db, clock, { ...config.audience, dialect: store.dialect });
   const profiles = createProfiles(db, clock);
-  const resolver = config.dns.servers.length ? createResolver({ servers: config.dns.servers }) : undefined;
+  const platformResolver = createResolver({ servers: config.dns.servers.length ? config.dns.servers : undefined });
+  // content checks look domains up only where a resolver was configured (sandbox users have no DNS to check against)
+  const resolver = config.dns.servers.length ? platformResolver : undefined;
   const campaigns = createCampaigns({
     db, clock, secrets, audience, domains, profiles, streams, resolver, sandbox: config.delivery.mode === 'sandbox',
     publicUrl: () => publicUrl, notify: () => core.notify(),
   });
   core.services = {
     keys, tenants, domains, streams, transactional, sandbox: createSandbox(db, clock), audience, profiles, campaigns,
-    publicUrl: () => publicUrl,
+    resolver: platformResolver, publicUrl: () => publicUrl,
   };
   core.setPublicUrl = (u: string) => { publicUrl = u.replace(/\/$/, ''); };
   return core;
@@ -113,11 +120,18 @@ export async function startApp(config: Config, opts: { logger?: Logger; clock?: 
       db: core.store.db, dialect: core.store.dialect, clock: core.clock, logger,
       workerId: `${os.hostname()}:${process.pid}:${newId('w').slice(2, 12)}`,
       pollMs: config.delivery.pollMs, batchSize: config.delivery.batchSize,
-      deliver: async (r, w) => {
-        if (!r.campaign_id) return services.sandbox.deliver(r, w);
-        const decision = await services.campaigns.dispatch.decide(r);
-        return 'drop' in decision ? services.campaigns.dispatch.drop(r, w, decision.drop) : services.sandbox.deliver(r, w, decision.deliver);
-      },
+      deliver: createDeliver({
+        db: core.store.db, sandbox: services.sandbox, dispatch: services.campaigns.dispatch,
+        smtp: config.delivery.mode === 'smtp'
+          ? createSmtpDelivery({
+            clock: core.clock, logger: logger.child({ component: 'delivery' }),
+            router: createMxRouter(services.resolver, core.clock),
+            outcomes: createOutcomes(core.store.db, services.audience.suppression),
+            ehloName: config.delivery.ehloName ?? config.hostname, pools: config.delivery.pools, port: config.delivery.port,
+            ca: config.delivery.caFile ? fs.readFileSync(config.delivery.caFile, 'utf8') : undefined,
+          })
+          : undefined,
+      }),
     });
     core.notify = worker.notify;
     closers.push(() => worker.stop());

@@ -9,6 +9,7 @@ import type { Sandbox } from './delivery/sandbox.ts';
 import type { Audience } from './audience/index.ts';
 import type { Profiles } from './accounts/profile.ts';
 import type { Campaigns } from './campaigns/index.ts';
+import type { Resolver } from './net/resolver.ts';
 
 export interface Services {
   keys: Keys;
@@ -20,6 +21,8 @@ export interface Services {
   audience: Audience;
   profiles: Profiles;
   campaigns: Campaigns;
+  /** the platform resolver (configured servers, or the system's) */
+  resolver: Resolver;
   /** base URL of public pages and links, without a trailing slash */
   publicUrl(): string;
 }

@@ -54,6 +54,12 @@ function envToObject(env: NodeJS.ProcessEnv, problems: string[]): Record<string,
     if (leaf.type === 'number') {
       value = Number(raw);
       if (raw.trim() === '' || Number.isNaN(value)) problems.push(`${name}: expected a number, got "${raw}"`);
+    } else if (leaf.type === 'record') {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        problems.push(`${name}: expected a JSON object, got "${raw}"`);
+      }
     } else if (leaf.type === 'array') {
       value = raw.split(',').map((x) => x.trim()).filter(Boolean);
     } else if (leaf.type === 'boolean') {

@@ -53,7 +53,11 @@ export const configSchema = z.object({
     formRequestsPerIpPerMinute: z.number().int().min(1).default(10).describe('most subscription form posts one IP may make a minute'),
   }).strict().prefault({}).describe('audience and consent'),
   delivery: z.object({
-    mode: z.enum(['sandbox']).default('sandbox').describe('sandbox: every message is captured, nothing leaves the machine'),
+    mode: z.enum(['sandbox', 'smtp']).default('sandbox').describe('sandbox: every message is captured, nothing leaves the machine; smtp: delivered to the recipients\' MX hosts'),
+    port: z.number().int().min(1).max(65535).default(25).describe('SMTP port of receivers in smtp mode (25; tests use another)'),
+    ehloName: z.string().optional().describe('EHLO name, the FQDN of the sending address (MC-5); default: hostname'),
+    pools: z.record(z.string(), z.string()).default({}).describe('IP pool name → local address to send from (AF-19), e.g. {"marketing": "192.0.2.10"}'),
+    caFile: z.string().optional().describe('PEM file of extra certificate authorities to trust when delivering (tests)'),
     pollMs: z.number().int().min(10).default(500).describe('how often an idle worker looks for due messages, in ms'),
     batchSize: z.number().int().min(1).default(100).describe('recipients a worker claims at once'),
   }).strict().prefault({}).describe('delivery workers'),

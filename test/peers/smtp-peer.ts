@@ -35,7 +35,7 @@ export interface PeerOptions {
   host?: string;
   /** 0 (default): a free port */
   port?: number;
-  /** certificate for STARTTLS; false: STARTTLS is neither offered nor accepted */
+  /** certificate for STARTTLS; false (or absent): STARTTLS is neither offered nor accepted */
   tls?: TlsMaterial | false;
   script?: PeerScript;
   /** advertised as SIZE and enforced by smtp-server */

@@ -15,30 +15,28 @@ import { newId } from '../../ids.ts';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 const CHARS = 16;
-/** ids drawn at once per prefix; a batch needs at most one draw per prefix up to this size */
-const DRAW = 4096;
+// byte → its low 5 bits as an ASCII base32 digit: 16 random bytes become 16 digits (80 bits) in place
+const DIGIT = Uint8Array.from({ length: 256 }, (_, b) => ALPHABET.charCodeAt(b & 31));
 
-export function batchIdMaker(now: number): (prefix: string) => string {
+/** `expected`: about how many ids of each prefix the batch takes (one draw serves them all, in order). */
+export function batchIdMaker(now: number, expected = 2048): (prefix: string) => string {
   const time = newId('x', now).slice(2, 12);
   const pools = new Map<string, { ids: string[]; next: number }>();
   return (prefix) => {
     let pool = pools.get(prefix);
     if (!pool || pool.next === pool.ids.length) {
-      pool = { ids: draw(prefix, time), next: 0 };
+      pool = { ids: draw(prefix, time, Math.max(16, expected)), next: 0 };
       pools.set(prefix, pool);
     }
     return pool.ids[pool.next++];
   };
 }
 
-function draw(prefix: string, time: string): string[] {
-  const bytes = randomFillSync(Buffer.alloc(DRAW * CHARS));
-  const ids = new Array<string>(DRAW);
-  for (let k = 0; k < DRAW; k++) {
-    let rand = '';
-    // 5 bits of each of 16 bytes: 80 random bits, as newId has
-    for (let i = k * CHARS; i < (k + 1) * CHARS; i++) rand += ALPHABET[bytes[i] & 31];
-    ids[k] = `${prefix}_${time}${rand}`;
-  }
+function draw(prefix: string, time: string, n: number): string[] {
+  const bytes = randomFillSync(Buffer.alloc(n * CHARS));
+  for (let i = 0; i < bytes.length; i++) bytes[i] = DIGIT[bytes[i]];
+  const head = `${prefix}_${time}`;
+  const ids = new Array<string>(n);
+  for (let k = 0; k < n; k++) ids[k] = head + bytes.toString('latin1', k * CHARS, (k + 1) * CHARS);
   return ids.sort();
 }

@@ -42,9 +42,9 @@ export interface ContactWrite {
 export interface BatchPlan {
   /** new contacts and existing ones whose fields changed */
   contacts: ContactWrite[];
-  /** consent records and subscriptions keyed by address hash; contact ids are filled in after the contacts are written */
-  consents: { hash: string; record: Omit<ConsentRecord, 'contact_id'> }[];
-  subscriptions: { hash: string; row: Omit<Subscription, 'contact_id'> }[];
+  /** consent records and subscriptions, with the address hash of their contact (the store corrects the contact id if a concurrent writer created that contact first) */
+  consents: { hash: string; record: ConsentRecord }[];
+  subscriptions: { hash: string; row: Subscription }[];
   consentTexts: Map<string, string>;
   rejects: { line: number; email: string | null; reason: string }[];
   tally: Tally;
@@ -129,8 +129,8 @@ export function planBatch(rows: Row[], verdicts: Map<string, DomainVerdict>, sta
         textHashes.set(p.consentText, textHash);
         plan.consentTexts.set(textHash, p.consentText);
       }
-      const record: Omit<ConsentRecord, 'contact_id'> = {
-        id: ctx.newId('cns'), tenant_id: ctx.tenantId, list_id: ctx.list.id, source: p.source, collected_at: p.collectedAt,
+      const record: ConsentRecord = {
+        id: ctx.newId('cns'), tenant_id: ctx.tenantId, contact_id: write.id, list_id: ctx.list.id, source: p.source, collected_at: p.collectedAt,
         form_url: p.formUrl, ip: p.ip, user_agent: p.userAgent, consent_text_hash: textHash, checkbox_unchecked: null, separate_consent: null,
         opt_in: p.method, confirmed_at: p.confirmedAt, confirm_ip: null, confirm_user_agent: null,
         relationship: p.relationship, informed_how: p.informedHow, import_id: ctx.importId, created_at: ctx.now,
@@ -142,7 +142,7 @@ export function planBatch(rows: Row[], verdicts: Map<string, DomainVerdict>, sta
       plan.subscriptions.push({
         hash: a.hash,
         row: {
-          list_id: ctx.list.id, tenant_id: ctx.tenantId, status: subscribed ? 'subscribed' : 'pending', consent_id: record.id,
+          contact_id: write.id, list_id: ctx.list.id, tenant_id: ctx.tenantId, status: subscribed ? 'subscribed' : 'pending', consent_id: record.id,
           // held until the import's verdict: nothing from a list still being read is mailable (MJ-4)
           quarantined: 1, import_id: ctx.importId, created_at: ctx.now,
           confirmed_at: subscribed ? (p.confirmedAt ?? p.collectedAt) : null, unsubscribed_at: null, updated_at: ctx.now,

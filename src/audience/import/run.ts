@@ -184,8 +184,8 @@ async function commitBatch(
     const todo = committed > 0 ? rows.filter((r) => r.line > committed) : rows;
     const hashes = [...new Set(todo.flatMap((r) => (r.kind === 'candidate' ? [r.address.hash] : [])))];
     const state = await store.readBatchState(trx, target.tenantId, target.list.id, hashes);
-    const plan = planBatch(todo, verdicts, state, { importId: target.importId, tenantId: target.tenantId, list: target.list, now, newId: batchIdMaker(now) });
-    await store.writeBatch(trx, target.tenantId, target.importId, plan, state, now);
+    const plan = planBatch(todo, verdicts, state, { importId: target.importId, tenantId: target.tenantId, list: target.list, now, newId: batchIdMaker(now, todo.length) });
+    await store.writeBatch(trx, deps.dialect, target.tenantId, target.importId, plan, now);
     const next = addTally(report, plan.tally);
     await store.saveProgress(trx, target.importId, upTo, next);
     return next;

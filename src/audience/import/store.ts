@@ -5,7 +5,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Insertable } from 'kysely';
 import type { ConsentRecord, ContactTable, Database, Import, ImportRejectTable, ImportTable, Subscription, SuppressionReason } from '../../store/schema.ts';
 import { preparedInsert } from './bulk.ts';
-import { isUniqueViolation } from '../../store/connect.ts';
+import { isUniqueViolation, type DialectName } from '../../store/connect.ts';
 import type { BatchPlan, BatchState } from './plan.ts';
 
 type Db = Kysely<Database>;
@@ -76,12 +76,13 @@ const CONSENT_COLUMNS = ['id', 'tenant_id', 'contact_id', 'list_id', 'source', '
 const SUBSCRIPTION_COLUMNS = ['contact_id', 'list_id', 'tenant_id', 'status', 'consent_id', 'quarantined', 'import_id', 'created_at', 'confirmed_at', 'unsubscribed_at', 'updated_at'] as const;
 const REJECT_COLUMNS = ['import_id', 'line', 'email', 'reason'] as const;
 
-// RETURNING gives the stored id even when a concurrent writer created the contact first
-const upsertContacts = preparedInsert(CONTACT_COLUMNS, (db, rows: Insertable<ContactTable>[]) => db.insertInto('contacts').values(rows)
+const contactUpsert = (db: Db, rows: Insertable<ContactTable>[]) => db.insertInto('contacts').values(rows)
   .onConflict((oc) => oc.columns(['tenant_id', 'address_hash'])
     .doUpdateSet((eb) => ({ fields: eb.ref('excluded.fields'), updated_at: eb.ref('excluded.updated_at') }))
-    .where('contacts.status', '=', 'active'))
-  .returning(['id', 'address_hash']));
+    .where('contacts.status', '=', 'active'));
+const upsertContacts = preparedInsert(CONTACT_COLUMNS, contactUpsert);
+// PostgreSQL: another transaction may create the same contact between the batch's read and its write; RETURNING says which id is stored
+const upsertContactsReturning = preparedInsert(CONTACT_COLUMNS, (db, rows: Insertable<ContactTable>[]) => contactUpsert(db, rows).returning(['id', 'address_hash']));
 
 const insertConsents = preparedInsert(CONSENT_COLUMNS, (db, rows: ConsentRecord[]) => db.insertInto('consent_records').values(rows));
 
@@ -97,24 +98,37 @@ const upsertSubscriptions = preparedInsert(SUBSCRIPTION_COLUMNS, (db, rows: Subs
 const insertRejects = preparedInsert(REJECT_COLUMNS, (db, rows: ImportRejectTable[]) => db.insertInto('import_rejects').values(rows)
   .onConflict((oc) => oc.columns(['import_id', 'line']).doNothing()));
 
-export async function writeBatch(trx: Db, tenantId: string, importId: string, plan: BatchPlan, known: BatchState, now: number): Promise<void> {
+/**
+ * Writes a planned batch. On SQLite the batch's transaction holds the write
+ * lock from its first statement (lockImport), so the contacts read are the
+ * contacts written and the planned ids stand; on PostgreSQL the stored ids
+ * come back from RETURNING and correct the plan's.
+ */
+export async function writeBatch(trx: Db, dialect: DialectName, tenantId: string, importId: string, plan: BatchPlan, now: number): Promise<void> {
   if (plan.consentTexts.size) {
     await trx.insertInto('consent_texts').values([...plan.consentTexts].map(([hash, text]) => ({ hash, text, created_at: now })))
       .onConflict((oc) => oc.column('hash').doNothing()).execute();
   }
-  const ids = new Map<string, string>();
-  for (const [hash, c] of known.contacts) ids.set(hash, c.id);
   const contacts = plan.contacts.map((c) => ({
     id: c.id, tenant_id: tenantId, email: c.email, address_hash: c.hash, domain: c.domain, fields: JSON.stringify(c.fields), status: 'active',
     last_open_at: null, last_click_at: null, last_engaged_at: null, created_at: now, updated_at: now,
   }));
-  for (const part of chunks(contacts, CONTACT_COLUMNS.length)) {
-    for (const w of (await upsertContacts(trx, part)).rows) ids.set(w.address_hash, w.id);
+  let consents = plan.consents;
+  let subs = plan.subscriptions;
+  if (dialect === 'sqlite') {
+    for (const part of chunks(contacts, CONTACT_COLUMNS.length)) await upsertContacts(trx, part);
+  } else {
+    const stored = new Map<string, string>();
+    for (const part of chunks(contacts, CONTACT_COLUMNS.length)) for (const w of (await upsertContactsReturning(trx, part)).rows) stored.set(w.address_hash, w.id);
+    // a contact erased meanwhile is not written (and not returned): its consent and subscription go too
+    const lost = new Set(contacts.filter((c) => !stored.has(c.address_hash)).map((c) => c.address_hash));
+    consents = consents.filter((c) => !lost.has(c.hash));
+    subs = subs.filter((s) => !lost.has(s.hash));
+    for (const c of consents) c.record.contact_id = stored.get(c.hash) ?? c.record.contact_id;
+    for (const s of subs) s.row.contact_id = stored.get(s.hash) ?? s.row.contact_id;
   }
-  const consents = plan.consents.filter((c) => ids.has(c.hash)).map((c) => ({ ...c.record, contact_id: ids.get(c.hash)! }));
-  for (const part of chunks(consents, CONSENT_COLUMNS.length)) await insertConsents(trx, part);
-  const subs = plan.subscriptions.filter((s) => ids.has(s.hash)).map((s) => ({ ...s.row, contact_id: ids.get(s.hash)! }));
-  for (const part of chunks(subs, SUBSCRIPTION_COLUMNS.length)) await upsertSubscriptions(trx, part);
+  for (const part of chunks(consents.map((c) => c.record), CONSENT_COLUMNS.length)) await insertConsents(trx, part);
+  for (const part of chunks(subs.map((s) => s.row), SUBSCRIPTION_COLUMNS.length)) await upsertSubscriptions(trx, part);
   for (const part of chunks(plan.rejects.map((r) => ({ import_id: importId, ...r })), REJECT_COLUMNS.length)) await insertRejects(trx, part);
 }
 

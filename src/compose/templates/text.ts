@@ -8,10 +8,15 @@ import { compile as compileConverter } from 'html-to-text';
 
 let converter: ((html: string) => string) | undefined;
 
-/** html-to-text with mail-reader settings: links as "text [url]", no images, no hidden preheader. */
+/**
+ * html-to-text with mail-reader settings: links as "text [url]", no images,
+ * no hidden preheader. Paragraphs stay one line each: wrapping at compile
+ * time would wrap around the Liquid tokens, not the values, and leave
+ * ragged lines; mail clients wrap a long line themselves.
+ */
 export function htmlToText(html: string): string {
   converter ??= compileConverter({
-    wordwrap: 78,
+    wordwrap: false,
     selectors: [
       { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
       // an image has nothing to say in text; its alt is usually the logo's name
@@ -29,5 +34,14 @@ export function htmlToText(html: string): string {
       { selector: 'th', format: 'block' },
     ],
   });
-  return converter(html).replace(/\n{3,}/g, '\n\n').trim() + '\n';
+  return converter(withoutImageLinks(html)).replace(/\n{3,}/g, '\n\n').trim() + '\n';
+}
+
+/**
+ * A link around an image only (a logo, a hero, a social icon) has no text to
+ * show once images are skipped, and html-to-text would print its bare URL.
+ */
+function withoutImageLinks(html: string): string {
+  return html.replace(/<a\b[^>]*>([\s\S]*?)<\/a\s*>/gi, (link, inner: string) =>
+    inner.replace(/<[^>]*>|&nbsp;|\s/gi, '') === '' ? '' : link);
 }

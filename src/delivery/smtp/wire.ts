@@ -52,6 +52,8 @@ export function sizeLimit(ehloReply: string): number {
 export interface WireHooks {
   /** a step went past its timeout: the session must be ended */
   onTimeout(step: Step, ms: number): void;
+  /** a "reply" without a reply code: the session cannot be trusted any more */
+  onGarbage(step: Step, text: string): void;
   /** bytes handed to the kernel so far, to tell a slow server from a stalled one while the body is sent */
   progress(): number;
   /** "TLSv1.3 TLS_AES_256_GCM_SHA384" once the handshake is done */
@@ -93,8 +95,9 @@ export class Wire {
     (this.messageLines ?? this.setupLines).push(`* ${line}`);
   }
 
-  expect(step: Step): void {
-    this.waiting.push({ step });
+  /** a reply (or event) the client now waits for, after those already awaited */
+  expect(step: Step, rcpt?: string): void {
+    this.waiting.push(rcpt === undefined ? { step } : { step, rcpt });
     if (this.waiting.length === 1) this.arm();
   }
 
@@ -136,21 +139,16 @@ export class Wire {
       // keep the mechanism, never its argument (PLAIN carries user and password)
       this.inAuth = true;
       this.push(`C: ${line.split(/\s+/).slice(0, 2).join(' ')}${/^\S+\s+\S+\s+\S/.test(line) ? ' <secret>' : ''}`);
-      return this.expectCommand('auth');
+      return this.expect('auth');
     }
     if (this.inAuth) {
       this.push('C: <secret>'); // an answer to a 334 challenge
-      return this.expectCommand('auth');
+      return this.expect('auth');
     }
     this.push(`C: ${line}`);
     const step = STEP_OF_VERB[verb];
-    if (step === 'rcpt') return this.expectCommand('rcpt', /<([^>]*)>/.exec(line)?.[1] ?? '');
-    this.expectCommand(step ?? 'quit');
-  }
-
-  private expectCommand(step: Step, rcpt?: string): void {
-    this.waiting.push(rcpt === undefined ? { step } : { step, rcpt });
-    if (this.waiting.length === 1) this.arm();
+    if (step === 'rcpt') return this.expect('rcpt', /<([^>]*)>/.exec(line)?.[1] ?? '');
+    this.expect(step ?? 'quit');
   }
 
   private onReply(text: string): void {
@@ -161,6 +159,10 @@ export class Wire {
     if (!was) return this.arm(); // unsolicited, e.g. a 421 on an idle session
     this.lastAnswered = was.step;
     const reply = parseReply(text);
+    if (reply.code === 0) {
+      this.stop();
+      return this.hooks.onGarbage(was.step, text);
+    }
     if (was.step === 'ehlo') this.ehloReply = text;
     if (was.step === 'rcpt') this.rcpt.push({ address: was.rcpt ?? '', reply });
     if (was.step === 'auth' && reply.code !== 334) this.inAuth = false;

@@ -31,6 +31,11 @@ export function domainRoutes(app: FastifyInstance, s: Services): void {
     return { ...view(d), records: await s.domains.records(d) };
   });
 
+  app.post<{ Params: { id: string } }>('/v1/domains/:id/verify', async (req) => {
+    const d = await load(tenantOf(req), req.params.id);
+    return view(unwrap(await s.domains.verify(d, s.resolver)));
+  });
+
   app.get<{ Params: { id: string } }>('/v1/domains/:id/records', async (req) => {
     return { data: await s.domains.records(await load(tenantOf(req), req.params.id)) };
   });
