@@ -94,7 +94,8 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
       if (route.kind === 'dns-error') return retryOrExpire(j, now, { stage: 'dns', text: `DNS lookup of ${domain} failed (${route.code})` });
 
       const provider = providerForMx(route.hosts.map((h) => h.host), providers);
-      const key = `${provider.name}|${j.ipPool}`;
+      // "default" gathers every other receiver: its caps and slowdowns are per MX host, not shared by all of them
+      const key = `${provider.name === 'default' ? `default:${route.hosts[0].host}` : provider.name}|${j.ipPool}`;
       if (j.marketing && provider.quietHours && inQuietHours(now, provider.quietHours)) {
         return o.outcomes.postpone(j.r, j.workerId, now, nextAllowed(now, provider.quietHours));
       }

@@ -9,7 +9,8 @@
 //
 // Pass 2 (readRecords) parses the CSV and numbers each record by the physical
 // line it starts on, counted here from the cells because csv-parse counts a
-// CRLF inside a quoted field as two lines.
+// CRLF inside a quoted field as two lines. Records come out a chunk at a
+// time: one await per chunk rather than per row.
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import { isAscii, isUtf8 } from 'node:buffer';
@@ -93,8 +94,16 @@ function countByte(buf: Buffer, byte: number): number {
   return n;
 }
 
+export interface CsvRecord {
+  cells: string[];
+  /** the physical line the record starts on, and the one it ends on (quoted line breaks) */
+  line: number;
+  endLine: number;
+}
+
 export type ReadItem =
-  | { kind: 'record'; cells: string[]; line: number; endLine: number }
+  /** the records parsed from one chunk of the file, in order */
+  | { kind: 'records'; records: CsvRecord[] }
   /** the parser gave up: `line` is where the record it choked on starts */
   | { kind: 'problem'; line: number; code: 'quote_not_closed' | 'record_too_large'; detail: string };
 
@@ -109,39 +118,39 @@ export interface ReadOptions {
 }
 
 export async function* readRecords(file: string, o: ReadOptions): AsyncGenerator<ReadItem> {
-  // Records are taken from on_record as the parser produces them, and chunks
-  // are written only once the previous chunk's records are consumed: memory
-  // stays at one chunk, and when the parser fails, every record before the
-  // failure has been handed over (a stream would drop its buffer on error).
+  // The parser is written to one chunk at a time and flows into `queue`: a
+  // flowing stream hands each record to its 'data' listener as it parses it,
+  // so after write() the chunk's records are all here, memory stays at one
+  // chunk's worth, and when the parser fails every record before the failure
+  // has been taken (an async iterator would drop its buffer on error).
   let queue: string[][] = [];
-  const parser = parse({
-    bom: true, relax_column_count: true, relax_quotes: true, max_record_size: o.maxRecordBytes, skip_empty_lines: false,
-    on_record: (record: string[]) => { queue.push(record); return null; },
-  });
+  const parser = parse({ bom: true, relax_column_count: true, relax_quotes: true, max_record_size: o.maxRecordBytes, skip_empty_lines: false });
   let failure: unknown = null;
+  parser.on('data', (record: string[]) => queue.push(record));
   parser.on('error', (e) => { failure ??= e; });
-  parser.resume();
   const input = fs.createReadStream(file, { highWaterMark: 1 << 20 });
   let read = 0;
   let nextLine = 1;
-  function* drain(): Generator<ReadItem> {
-    const records = queue;
-    queue = [];
-    for (const cells of records) {
+  const take = (): ReadItem => {
+    const records: CsvRecord[] = new Array(queue.length);
+    for (let i = 0; i < queue.length; i++) {
+      const cells = queue[i];
       const line = nextLine;
       let breaks = 0;
       for (const c of cells) if (c.includes('\n') || c.includes('\r')) breaks += lineBreaks(c);
       nextLine = line + breaks + 1;
-      yield { kind: 'record', cells, line, endLine: line + breaks };
+      records[i] = { cells, line, endLine: line + breaks };
     }
-  }
+    queue = [];
+    return { kind: 'records', records };
+  };
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {
       read += chunk.length;
       o.hash?.update(chunk);
       o.onBytes?.(read);
       parser.write(o.encoding === 'windows-1252' ? decode1252(chunk) : chunk);
-      yield* drain();
+      if (queue.length) yield take();
       failure ??= parser.errored;
       if (failure) break;
     }
@@ -151,8 +160,8 @@ export async function* readRecords(file: string, o: ReadOptions): AsyncGenerator
         parser.once('error', () => resolve());
         parser.end();
       });
-      yield* drain();
     }
+    if (queue.length) yield take();
   } finally {
     input.destroy();
     parser.destroy();

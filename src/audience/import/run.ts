@@ -22,7 +22,7 @@ import { batchIdMaker } from './ids.ts';
 import { canonicalOptions, checkOptions, type ImportOptions } from './options.ts';
 import { planBatch } from './plan.ts';
 import { explainSignal, quarantineVerdict } from './policy.ts';
-import { readRecords, scanFile, type FileScan } from './read.ts';
+import { readRecords, scanFile, type CsvRecord, type FileScan } from './read.ts';
 import { addTally, emptyReport, type ImportReport } from './report.ts';
 import { checkRow, resolveColumns, type Candidate, type Refused, type RowContext } from './rows.ts';
 import * as store from './store.ts';
@@ -87,10 +87,14 @@ export async function runImport(deps: ImportDeps, input: ImportInput): Promise<R
   const reader = readRecords(input.file, {
     encoding: opts.value.encoding, maxRecordBytes: deps.maxRecordBytes ?? 1 << 20, hash: verify, onBytes: (n) => { bytesRead = n; },
   });
+  // the header is the first record
   const first = await reader.next();
-  if (first.done) return fail('request.invalid', 'the file is empty: the first line must name the columns', 'file');
+  if (first.done || (first.value.kind === 'records' && !first.value.records.length)) {
+    return fail('request.invalid', 'the file is empty: the first line must name the columns', 'file');
+  }
   if (first.value.kind === 'problem') return fail('request.invalid', `line ${first.value.line}: ${first.value.detail}`, 'file');
-  const columns = resolveColumns(first.value.cells, input.mapping);
+  const [header, ...firstRows] = first.value.records;
+  const columns = resolveColumns(header.cells, input.mapping);
   if (!columns.ok) {
     await reader.return(undefined);
     return columns;
@@ -129,20 +133,26 @@ export async function runImport(deps: ImportDeps, input: ImportInput): Promise<R
   let stoppedAt: { line: number; detail: string } | null = null;
   const restore = deps.dialect === 'sqlite' ? await store.widenCheckpoints(db) : async () => {};
   try {
-    for await (const item of reader) {
-      if (item.kind === 'problem') {
-        if (item.code === 'quote_not_closed') {
-          // the rows before it stand; this last one is refused with its line
-          batch.push({ kind: 'refused', line: item.line, email: null, code: 'malformed_row', detail: item.detail, flags: { role: false, invalid: false, trap: false } });
-          lastLine = Math.max(lastLine, item.line);
-        } else stoppedAt = { line: item.line, detail: item.detail };
-        break;
+    const take = async (records: CsvRecord[]) => {
+      for (const r of records) {
+        if (r.endLine <= checkpoint) continue; // committed by an earlier run
+        const row = checkRow(r.cells, r.line, ctx);
+        lastLine = r.endLine;
+        if (row.kind !== 'blank') batch.push(row);
+        if (batch.length >= batchSize) await flush();
       }
-      if (item.endLine <= checkpoint) continue; // committed by an earlier run
-      const row = checkRow(item.cells, item.line, ctx);
-      lastLine = item.endLine;
-      if (row.kind !== 'blank') batch.push(row);
-      if (batch.length >= batchSize) await flush();
+    };
+    await take(firstRows);
+    for await (const item of reader) {
+      if (item.kind === 'records') {
+        await take(item.records);
+        continue;
+      }
+      if (item.code === 'quote_not_closed') {
+        // the rows before it stand; this last one is refused with its line
+        batch.push({ kind: 'refused', line: item.line, email: null, code: 'malformed_row', detail: item.detail, flags: { role: false, invalid: false, trap: false } });
+        lastLine = Math.max(lastLine, item.line);
+      } else stoppedAt = { line: item.line, detail: item.detail };
     }
     await flush();
   } finally {
