@@ -7,6 +7,7 @@ import type { Clock } from '../clock.ts';
 import { newId } from '../ids.ts';
 import { fail, ok, type Result } from '../errors.ts';
 import { isUniqueViolation } from '../store/connect.ts';
+import type { OutgoingMessage } from '../compose/types.ts';
 import { compileTemplate, renderTemplate, type CompiledTemplate, type TemplateSource } from '../compose/templates/index.ts';
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -30,15 +31,16 @@ export function createTemplates(db: Kysely<Database>, clock: Clock) {
   }
 
   return {
-    async create(tenantId: string, name: string, src: TemplateSource): Promise<Result<{ id: string; version: TemplateVersion }>> {
+    async create(tenantId: string, name: string, src: TemplateSource): Promise<Result<{ id: string; number: number; version: TemplateVersion }>> {
       if (!NAME.test(name)) return fail('request.invalid', 'a template name is 1-63 characters: a-z, 0-9, _ and -', 'name');
       try {
         return await db.transaction().execute(async (trx) => {
           const id = newId('tpl', clock.now());
-          await trx.insertInto('templates').values({ id, tenant_id: tenantId, name, created_at: clock.now() }).execute();
+          const last = await trx.selectFrom('templates').select((eb) => eb.fn.max('number').as('n')).where('tenant_id', '=', tenantId).executeTakeFirst();
+          await trx.insertInto('templates').values({ id, tenant_id: tenantId, name, created_at: clock.now(), number: Number(last?.n ?? 0) + 1 }).execute();
           const v = await addVersion(id, src, trx);
           if (!v.ok) throw new RollBack(v);
-          return ok({ id, version: v.value });
+          return ok({ id, number: Number(last?.n ?? 0) + 1, version: v.value });
         });
       } catch (e) {
         if (e instanceof RollBack) return e.result as Result<never>;
@@ -54,15 +56,25 @@ export function createTemplates(db: Kysely<Database>, clock: Clock) {
       return addVersion(t.id, src, db);
     },
 
+    /** by id, name, or number (the Mailjet-compatible TemplateID) */
     find(tenantId: string, ref: string) {
       return db.selectFrom('templates').selectAll().where('tenant_id', '=', tenantId)
-        .where((eb) => eb.or([eb('id', '=', ref), eb('name', '=', ref)])).executeTakeFirst();
+        .where((eb) => eb.or([eb('id', '=', ref), eb('name', '=', ref), ...(/^\d{1,9}$/.test(ref) ? [eb('number', '=', Number(ref))] : [])])).executeTakeFirst();
+    },
+
+    /** A message that names a template gets its subject and parts from it (REST and Mailjet-compatible APIs). */
+    async apply(tenantId: string, msg: OutgoingMessage): Promise<Result<OutgoingMessage>> {
+      if (!msg.template) return ok(msg);
+      const r = await this.render(tenantId, msg.template.ref, msg.template.variables, msg.template.version);
+      if (!r.ok) return r;
+      const { template: _t, ...rest } = msg;
+      return ok({ ...rest, ...r.value });
     },
 
     list(tenantId: string) {
       return db.selectFrom('templates as t').innerJoin('template_versions as v', 'v.template_id', 't.id')
-        .select(['t.id', 't.name', (eb) => eb.fn.max('v.version').as('latest')])
-        .where('t.tenant_id', '=', tenantId).groupBy(['t.id', 't.name']).orderBy('t.name').execute();
+        .select(['t.id', 't.name', 't.number', (eb) => eb.fn.max('v.version').as('latest')])
+        .where('t.tenant_id', '=', tenantId).groupBy(['t.id', 't.name', 't.number']).orderBy('t.name').execute();
     },
 
     /** The latest version, or a given one, of a tenant's template. */

@@ -32,6 +32,8 @@ export interface OutgoingMessage {
   stream?: string;
   /** the caller's own reference, returned in events (Mailjet CustomID) */
   customId?: string;
+  /** a saved template (name, id or number) to render with `variables` instead of subject/text/html */
+  template?: { ref: string; variables: Record<string, unknown>; version?: number };
 }
 
 export interface SentRecipient {

@@ -98,7 +98,10 @@ export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> 
       if (!r.value.tenantId) return { ok: false, error: { code: 'auth.forbidden', detail: 'a tenant API key is required' } };
       return { ok: true, value: { tenantId: r.value.tenantId, keyId: r.value.keyId } };
     },
-    send: async (p, msg) => o.services.transactional.send(p.tenantId, msg),
+    send: async (p, msg) => {
+      const rendered = await o.services.campaigns.templates.apply(p.tenantId, msg);
+      return rendered.ok ? o.services.transactional.send(p.tenantId, rendered.value) : rendered;
+    },
   }));
   return app;
 }

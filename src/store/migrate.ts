@@ -7,6 +7,7 @@ import { foundation } from './migrations/001_foundation.ts';
 import { audience } from './migrations/002_audience.ts';
 import { campaigns } from './migrations/003_campaigns.ts';
 import { tracking } from './migrations/004_tracking.ts';
+import { templateNumbers } from './migrations/005_template_numbers.ts';
 
 export type DialectMigration = (dialect: DialectName) => Migration;
 
@@ -15,6 +16,7 @@ const ALL: Record<string, DialectMigration> = {
   '002_audience': audience,
   '003_campaigns': campaigns,
   '004_tracking': tracking,
+  '005_template_numbers': templateNumbers,
 };
 
 export async function migrateToLatest(store: Store): Promise<void> {

@@ -277,6 +277,8 @@ export interface TemplateTable {
   tenant_id: string;
   name: string;
   created_at: number;
+  /** per tenant, from 1: the Mailjet-compatible TemplateID */
+  number: number | null;
 }
 
 export interface TemplateVersionTable {

@@ -109,6 +109,7 @@ describe('compile errors, with line and column', () => {
     ['output between MJML elements', { body: mjml(section('{{ banner }}\n<mj-text>x</mj-text>')) }, /^body line 5, column 1: \{\{ banner \}\} does not survive MJML/],
     ['a block across two mj-text', { body: mjml(section('<mj-text>{% if vip %}a</mj-text>\n<mj-text>b{% endif %}</mj-text>')) }, /^body line 5, column 10: the Liquid block \{% if vip %\} … \{% endif %\} \(line 6\) does not wrap whole elements/],
     ['HTML: a block opening an element it does not close', { format: 'html', body: '<div>\n{% if a %}<div class="x">{% endif %}\nhi</div></div>' }, /^body line 2, column 1: the Liquid block .* <div> crosses its edge/],
+    ['Liquid inside a stripped handler', { format: 'html', body: '<p>\n<b onclick="track({{ id }})">x</b></p>' }, /^body line 2, column 19: \{\{ id \}\} was inside something that was stripped/],
     ['include', { format: 'html', body: '<p>{% include "footer" %}</p>' }, /^body line 1, column 4: \{% include %\} is not available/],
     ['render', { format: 'html', body: '{% render "footer" %}' }, /\{% render %\} is not available/],
     ['layout', { format: 'html', body: '{% layout "base" %}' }, /\{% layout %\} is not available/],
@@ -126,6 +127,10 @@ describe('compile errors, with line and column', () => {
   test('a template over 10 MB is refused before any parsing; the limit is configurable', async () => {
     assert.match(await refusal({ format: 'html', body: 'x'.repeat(10 * 1024 * 1024) }), /^the template is 10485765 bytes; at most 10485760 are accepted$/);
     assert.match(await refusal({ format: 'html', body: '<p>' + 'y'.repeat(2000) + '</p>' }, { maxBytes: 1000 }), /at most 1000/);
+  });
+
+  test('more than 20,000 Liquid tags are refused (parsing time grows with their square)', async () => {
+    assert.match(await refusal({ format: 'html', body: '{{ a }}'.repeat(20_001) }), /^the template has 20001 Liquid tags and outputs; at most 20000 are accepted$/);
   });
 });
 
@@ -167,6 +172,18 @@ describe('active content is stripped and listed', () => {
     const t = await compiled({ body: mjml(section('<mj-raw><script>x()</script><a href="https://ok.example" onmouseover="y()">ok</a></mj-raw>')) });
     assert.deepEqual(t.notices.map((n) => n.code), ['script', 'event_handler']);
     assert.doesNotMatch(rendered(t, {}).html, /<script|onmouseover/);
+  });
+
+  test('{% raw %} content is sanitised like any HTML and its braces stay literal', async () => {
+    for (const format of ['html', 'mjml'] as const) {
+      const body = '{% raw %}<script>steal()</script><p>Write {{ name }} in templates</p>{% endraw %}';
+      const t = await compiled({ format, body: format === 'html' ? body : mjml(section(`<mj-text>${body}</mj-text>`)) });
+      assert.deepEqual(t.notices.map((n) => n.code), ['script'], format);
+      const r = rendered(t, {});
+      assert.doesNotMatch(r.html, /<script|steal/, format);
+      assert.match(r.html, /<p>Write \{\{ name \}\} in templates<\/p>/, format);
+      assert.match(r.text, /Write \{\{ name \}\} in templates/, format);
+    }
   });
 
   test('a personalised URL is checked at render: javascript: from contact data fails the render', async () => {
@@ -228,6 +245,11 @@ describe('the generated text part', () => {
     assert.equal(t.textFrom, 'html-per-render');
     assert.ok(t.notices.some((n) => n.code === 'text_per_render'));
     assert.equal(rendered(t, { name: 'Ana' }).text, 'Hi Ana\n');
+  });
+
+  test('links around images only leave no bare URL in the text part', async () => {
+    const t = await compiled({ format: 'html', body: '<a href="https://shop.example/"><img src="logo.png" alt="Shop"></a><p>Hi <a href="{{ url }}">there</a></p>' });
+    assert.equal(rendered(t, { url: 'https://shop.example/x' }).text, 'Hi there [https://shop.example/x]\n');
   });
 
   test('braces the author wrote as entities stay text in both parts', async () => {

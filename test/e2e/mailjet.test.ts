@@ -64,6 +64,24 @@ for (const dialect of DIALECTS) {
       assert.equal(out.body.Messages[0].To[0].Email, 'carol@customer.example');
     });
 
+    test('TemplateID and Variables render a saved template (its number), as Mailjet clients send them', async () => {
+      const tpl = await t.api('POST', '/v1/templates', { token: acme.token, body: { name: 'welcome', format: 'html', subject: 'Welcome {{ name }}', body: '<p>Hello {{ name }}, your code is {{ code }}.</p>' } });
+      assert.equal(tpl.status, 201, tpl.text);
+      const out = await mailjet(t, acme.keyId, acme.secret, {
+        Messages: [{ From: { Email: 'orders@shop.example' }, To: [{ Email: 'dora@customer.example' }], TemplateID: tpl.body.number, TemplateLanguage: true, Variables: { name: 'Dora', code: '4711' } }],
+      });
+      assert.equal(out.ok, true, JSON.stringify(out));
+      const e = await eventually(async () => (await t.api('GET', '/v1/sandbox/messages?limit=500', { token: acme.token })).body.data.find((x: { rcpt_to: string }) => x.rcpt_to === 'dora@customer.example'));
+      assert.equal(e.subject, 'Welcome Dora');
+      const raw = (await t.api('GET', `/v1/sandbox/messages/${e.id}/raw`, { token: acme.token })).text;
+      assert.match(raw, /4711/);
+      const missing = await mailjet(t, acme.keyId, acme.secret, {
+        Messages: [{ From: { Email: 'orders@shop.example' }, To: [{ Email: 'eve@customer.example' }], TemplateID: tpl.body.number, Variables: { name: 'Eve' } }],
+      });
+      assert.equal(missing.statusCode, 400);
+      assert.match(missing.body.Messages[0].Errors[0].ErrorMessage, /code/);
+    });
+
     test("another tenant's secret or a wrong one: 401", async () => {
       const out = await mailjet(t, acme.keyId, 'not-the-secret', { Messages: [] });
       assert.equal(out.ok, false);

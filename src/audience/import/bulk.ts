@@ -1,9 +1,9 @@
-// Multi-row INSERTs compiled once per row count, then re-run with new
-// values. Building and compiling a 2,000-row statement in Kysely costs about
+// Bulk inserts. SQLite: multi-row INSERTs compiled once per row count, then
+// re-run with new values. Building and compiling a 2,000-row statement in Kysely costs about
 // as much as SQLite takes to run it (measured: ~7 s of a million-row import);
 // the statement text is the same every batch, only the values change. The
 // SQL is still Kysely's, from a typed builder.
-import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
+import { sql, type Compilable, type CompiledQuery, type Kysely, type QueryResult } from 'kysely';
 import type { Database } from '../../store/schema.ts';
 
 type Db = Kysely<Database>;
@@ -35,4 +35,14 @@ export function preparedInsert<R extends object, O = unknown>(columns: readonly 
     templates.set(rows.length, { compiled, tail: compiled.parameters.slice(n) });
     return db.executeQuery<O>(compiled);
   };
+}
+
+/**
+ * PostgreSQL: rows as `select * from unnest($1::text[], $2::int8[], …)`, one
+ * array per column. `pgTypes` names each column that is not text. Column
+ * names and types are constants of the caller; the values are bound.
+ */
+export function unnestRows<R extends object>(columns: readonly (keyof R & string)[], pgTypes: Partial<Record<string, 'int4' | 'int8'>>, rows: R[]) {
+  const arrays = columns.map((c) => sql`${rows.map((r) => r[c])}::${sql.raw(pgTypes[c] ?? 'text')}[]`);
+  return sql`(select * from unnest(${sql.join(arrays)}))`;
 }

@@ -26,6 +26,7 @@ import { readRecords, scanFile, type CsvRecord, type FileScan } from './read.ts'
 import { addTally, emptyReport, type ImportReport } from './report.ts';
 import { checkRow, resolveColumns, type Candidate, type Refused, type RowContext } from './rows.ts';
 import * as store from './store.ts';
+import { readBatchState, writeBatch } from './batch-store.ts';
 
 export interface ImportDeps {
   db: Kysely<Database>;
@@ -193,9 +194,9 @@ async function commitBatch(
     if (committed >= upTo) return null; // another process resuming the same import got here first
     const todo = committed > 0 ? rows.filter((r) => r.line > committed) : rows;
     const hashes = [...new Set(todo.flatMap((r) => (r.kind === 'candidate' ? [r.address.hash] : [])))];
-    const state = await store.readBatchState(trx, target.tenantId, target.list.id, hashes);
+    const state = await readBatchState(trx, deps.dialect, target.tenantId, target.list.id, hashes);
     const plan = planBatch(todo, verdicts, state, { importId: target.importId, tenantId: target.tenantId, list: target.list, now, newId: batchIdMaker(now, todo.length) });
-    await store.writeBatch(trx, deps.dialect, target.tenantId, target.importId, plan, now);
+    await writeBatch(trx, deps.dialect, target.tenantId, target.importId, plan, now);
     const next = addTally(report, plan.tally);
     await store.saveProgress(trx, target.importId, upTo, next);
     return next;

@@ -13,7 +13,7 @@ import { htmlToText } from './text.ts';
 
 const LOST_IN_MJML = 'does not survive MJML: Liquid may stand only inside content elements (mj-text, mj-button, mj-raw, ' +
   'mj-table, mj-navbar-link, mj-social-element) and in attribute values, not between elements such as mj-section or mj-column';
-const LOST_IN_SANITISER = 'was inside an element that was stripped (script, form, iframe, object)';
+const LOST_IN_SANITISER = 'was inside something that was stripped (a script, form, frame or object element, an on* handler, a javascript: URL)';
 
 export interface BodyParts {
   html: Part;
@@ -25,9 +25,12 @@ export interface BodyParts {
 export function bodyParts(prot: Protected, converted: string, format: 'mjml' | 'html', constants: Record<string, unknown>, wantText: boolean): Result<BodyParts> {
   // offsets in MJML's output mean nothing to the author; in plain HTML they map back
   const where = format === 'html' ? (offset: number) => `body line ${sourcePosition(prot, offset).line}` : () => '';
+  // what MJML lost is told apart from what the sanitiser removed: the fixes differ
+  const lostInMjml = format === 'mjml' ? checkPieces(prot, converted, LOST_IN_MJML) : null;
+  if (lostInMjml) return fail('request.invalid', lostInMjml, 'body');
   const clean = sanitizeHtml(converted, where);
   const html = compact(clean.html);
-  const problem = checkPieces(prot, html, format === 'mjml' ? LOST_IN_MJML : LOST_IN_SANITISER);
+  const problem = checkPieces(prot, html, LOST_IN_SANITISER);
   if (problem) return fail('request.invalid', problem, 'body');
 
   const fixed = constantOutputs(prot, constants);
@@ -89,8 +92,9 @@ function urlLeadingOutputs(prot: Protected, urlValues: string[]): Set<number> {
 }
 
 /**
- * "{{" or "{%" that a converter produced from the author's entities (&#123;)
- * is text, not Liquid: written as an output of a literal "{" so it stays text.
+ * "{{" or "{%" left in the converted text, from the author's entities
+ * (&#123;) or from {% raw %} content, is text, not Liquid: written as an
+ * output of a literal "{" so it stays text.
  */
 function literalBraces(text: string): string {
   return text.replace(/\{(?=[{%])/g, "{{ '{' }}");

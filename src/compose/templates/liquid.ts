@@ -8,7 +8,7 @@
 import { Liquid, Tag, type Template, type TagToken, type TopLevelToken } from 'liquidjs';
 import { unsafeUrl } from './sanitize.ts';
 
-/** The filter put on Liquid outputs that start a URL attribute (see compile.ts). */
+/** The filter put on Liquid outputs that start a URL attribute (see body.ts). */
 export const URL_GUARD = 'envoi_url_guard';
 
 class Refused extends Tag {
@@ -37,7 +37,8 @@ function engine(escape: boolean): Liquid {
   });
   for (const name of ['include', 'render', 'layout']) liquid.registerTag(name, Refused);
   if (escape) {
-    // `| raw` is the one way around the escaping: contact data would become markup
+    // `| raw` would let contact data become markup ({% raw %} content is
+    // template text, sanitised like the rest: see placeholders.ts)
     delete (liquid.filters as Record<string, unknown>).raw;
     liquid.registerFilter(URL_GUARD, (value: unknown) => {
       if (typeof value === 'string' && unsafeUrl(value)) {

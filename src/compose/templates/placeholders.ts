@@ -13,7 +13,7 @@ import { Tokenizer, TypeGuards, type TopLevelToken } from 'liquidjs';
 import { unbalancedTag } from './html-scan.ts';
 
 /**
- * output: {{ … }}; inline: a tag that stands alone ({% assign %}, {% raw %}…{% endraw %});
+ * output: {{ … }}; inline: a tag that stands alone ({% assign %}, {% echo %});
  * open/mid/close: the parts of a block ({% if %} {% else %} {% endif %});
  * opaque: a comment, which renders nothing and may be lost.
  */
@@ -28,6 +28,8 @@ export interface Piece {
   end: number;
   line: number;
   column: number;
+  /** restored as nothing: the {% raw %} delimiters */
+  dropped?: boolean;
 }
 
 export interface Protected {
@@ -53,19 +55,28 @@ export function protect(source: string): Protected {
   const token = (i: number) => `LQ${nonce}N${i}Z`;
   const lines = lineStarts(source);
   const pieces: Piece[] = [];
-  const add = (kind: PieceKind, begin: number, end: number) => {
+  const add = (kind: PieceKind, begin: number, end: number, dropped = false) => {
     const { line, column } = position(lines, begin);
-    pieces.push({ kind, text: source.slice(begin, end), begin, end, line, column });
+    pieces.push({ kind, text: source.slice(begin, end), begin, end, line, column, ...(dropped ? { dropped } : {}) });
   };
   const tokens = new Tokenizer(source).readTopLevelTokens();
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
     if (TypeGuards.isOutputToken(t)) add('output', t.begin, t.end);
     if (!TypeGuards.isTagToken(t)) continue;
-    if (t.name === 'raw' || t.name === 'comment') {
-      // the content is literal (raw) or ignored (comment): one piece up to the matching end tag
+    if (t.name === 'raw') {
+      // The content of {% raw %} is text, and stays in place for MJML and the
+      // sanitiser to see (hidden in a token, it would carry a <script> past
+      // them); the delimiters go, and braces in it are kept literal later
+      // (literalBraces), which is what raw means.
+      const close = matchingEnd(tokens, i, 'raw');
+      add('opaque', t.begin, t.end, true);
+      add('opaque', tokens[close].begin, tokens[close].end, true);
+      i = close;
+    } else if (t.name === 'comment') {
+      // renders nothing: one piece up to the matching end tag
       const close = matchingEnd(tokens, i, t.name);
-      add(t.name === 'raw' ? 'inline' : 'opaque', t.begin, tokens[close].end);
+      add('opaque', t.begin, tokens[close].end);
       i = close;
     } else if (t.name === '#') add('opaque', t.begin, t.end);
     else if (BLOCKS.has(t.name)) add('open', t.begin, t.end);
@@ -203,7 +214,7 @@ export function restore(p: Protected, text: string, rewrite?: (i: number, piece:
     const i = Number(m[1]);
     const piece = p.pieces[i];
     out += text.slice(copied, m.index);
-    const replacement = rewrite ? rewrite(i, piece) : piece.text;
+    const replacement = piece.dropped ? '' : rewrite ? rewrite(i, piece) : piece.text;
     spans.push({ begin: out.length, end: out.length + replacement.length, piece });
     out += replacement;
     copied = m.index! + m[0].length;

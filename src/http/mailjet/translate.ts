@@ -228,16 +228,21 @@ function validateMessage(m: Json, newId: () => string): ParsedMessage {
   if (headers && Object.keys(headers).length) msg.headers = headers;
   if (attachments.length) msg.attachments = attachments;
   if (customId) msg.customId = customId;
+  if (!absent(m.TemplateID)) msg.template = { ref: String(m.TemplateID), variables: isObject(m.Variables) ? (m.Variables as Record<string, unknown>) : {} };
   return { ok: true, value: msg };
 }
 
-// Mailjet requires TextPart, HTMLPart or TemplateID; envoi has no stored
-// templates and no Mailjet templating language yet, so both are refused per
-// message rather than sending "{{var:…}}" to people.
+// Mailjet requires TextPart, HTMLPart or TemplateID. A TemplateID names an
+// envoi template by its number (Liquid, rendered with Variables). Mailjet's
+// own templating language inside TextPart/HTMLPart is not supported: it is
+// refused rather than sending "{{var:…}}" to people.
 function checkContent(m: Json, text: string | undefined, html: string | undefined, p: Problems): void {
-  if (!absent(m.TemplateID)) p.add(MJ.template, 'Templates are not supported yet: send TextPart and/or HTMLPart.', ['TemplateID']);
-  else if (!text && !html) p.add(MJ.noContent, 'At least one of "TextPart", "HTMLPart" or "TemplateID" must be given.', ['TextPart', 'HTMLPart', 'TemplateID']);
-  if (m.TemplateLanguage === true) p.add(MJ.notAllowed, 'The templating language is not supported yet.', ['TemplateLanguage']);
+  const id = m.TemplateID;
+  if (!absent(id)) {
+    if (!(typeof id === 'number' && Number.isInteger(id) && id > 0) && !(typeof id === 'string' && /^\d{1,9}$/.test(id))) p.add(MJ.type, '"TemplateID" must be a positive integer.', ['TemplateID']);
+    if (!absent(m.Variables) && !isObject(m.Variables)) p.add(MJ.type, '"Variables" must be an object.', ['Variables']);
+  } else if (!text && !html) p.add(MJ.noContent, 'At least one of "TextPart", "HTMLPart" or "TemplateID" must be given.', ['TextPart', 'HTMLPart', 'TemplateID']);
+  if (m.TemplateLanguage === true && absent(id)) p.add(MJ.notAllowed, "Mailjet's templating language in TextPart/HTMLPart is not supported; use a TemplateID (envoi templates use Liquid).", ['TemplateLanguage']);
   else if (!absent(m.TemplateLanguage) && typeof m.TemplateLanguage !== 'boolean') p.add(MJ.type, '"TemplateLanguage" must be a boolean.', ['TemplateLanguage']);
 }
 

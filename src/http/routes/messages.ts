@@ -70,9 +70,9 @@ export function messageRoutes(app: FastifyInstance, s: Services): void {
       if (body.subject !== undefined || body.text !== undefined || body.html !== undefined) {
         throw new FailureError({ code: 'request.invalid', detail: 'give either a template or subject/text/html, not both', field: 'template' });
       }
-      Object.assign(msg, unwrap(await s.campaigns.templates.render(tenantId, body.template, body.variables ?? {}, body.templateVersion)));
+      msg.template = { ref: body.template, variables: body.variables ?? {}, version: body.templateVersion };
     }
-    const out = unwrap(await s.transactional.send(tenantId, msg, idem));
+    const out = unwrap(await s.transactional.send(tenantId, unwrap(await s.campaigns.templates.apply(tenantId, msg)), idem));
     if (out.replayed) reply.header('Idempotent-Replayed', 'true');
     return reply.code(202).send({ id: out.id, messageId: out.messageId, status: 'queued', recipients: out.recipients });
   });
