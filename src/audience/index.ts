@@ -21,7 +21,7 @@ export interface AudienceOptions {
 
 export function createAudience(db: Kysely<Database>, clock: Clock, opts: AudienceOptions) {
   const contacts = createContacts(db, clock);
-  const query = (tenantId: string, listIds: string[], segment?: SegmentFilter) => ({ tenantId, listIds, segment, now: clock.now(), sunsetDays: opts.sunsetDays });
+  const query = (tenantId: string, listIds: string[], segment?: SegmentFilter) => ({ dialect: opts.dialect, tenantId, listIds, segment, now: clock.now(), sunsetDays: opts.sunsetDays });
   return {
     lists: createLists(db, clock),
     contacts,

@@ -17,6 +17,8 @@ type Q = Database & { s: Database['subscriptions']; c: Database['contacts']; r: 
 export type SegmentFilter = (eb: ExpressionBuilder<Q, 's' | 'c' | 'r'>) => Expression<SqlBool>;
 
 export interface AudienceQuery {
+  /** PostgreSQL walks the audience with one server-side cursor; SQLite in keyset batches */
+  dialect?: 'sqlite' | 'postgres';
   tenantId: string;
   listIds: string[];
   now: number;
@@ -90,6 +92,10 @@ export async function countMailable(db: Kysely<Database>, q: AudienceQuery): Pro
 /** Mailable contacts in contact-id order, in batches, starting after `checkpoint`. */
 export async function* streamMailable(db: Kysely<Database>, q: AudienceQuery, batchSize = 1000, checkpoint?: string): AsyncGenerator<MailableContact[]> {
   const lists = await rulesOf(db, q);
+  if (q.dialect === 'postgres' && lists.length) {
+    yield* cursorWalk(db, q, lists, batchSize, checkpoint ?? '');
+    return;
+  }
   let cursor = checkpoint ?? '';
   while (lists.length) {
     const perList = await Promise.all(lists.map((list) =>
@@ -113,6 +119,35 @@ export async function* streamMailable(db: Kysely<Database>, q: AudienceQuery, ba
     yield batch;
     cursor = batch[batch.length - 1].contact_id;
   }
+}
+
+/**
+ * PostgreSQL: one ordered query read through a server-side cursor (one pass
+ * of the merge join, as the count does) instead of a new query per batch. A
+ * contact on several lists comes once per list, adjacent in id order with
+ * the campaign's first list first; later copies are skipped. On SQLite this
+ * would hold the process's only connection for the whole walk, so SQLite
+ * keeps the keyset batches.
+ */
+async function* cursorWalk(db: Kysely<Database>, q: AudienceQuery, lists: ListRule[], batchSize: number, from: string): AsyncGenerator<MailableContact[]> {
+  let query = eligible(db, q, lists).select(['s.contact_id', 'c.email', 's.list_id'])
+    .where('s.contact_id', '>', from).where('c.id', '>', from).orderBy('s.contact_id');
+  if (lists.length > 1) {
+    query = query.orderBy((eb) => lists.reduce((cs, l, i) => cs.when('s.list_id', '=', l.id).then(i), eb.case() as any).else(lists.length).end());
+  }
+  let batch: MailableContact[] = [];
+  let last = '';
+  for await (const row of query.stream(batchSize)) {
+    if (row.contact_id === last) continue;
+    last = row.contact_id;
+    // active contacts always have an address (only erased ones lose it)
+    batch.push(row as MailableContact);
+    if (batch.length === batchSize) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
 }
 
 /** For the pre-campaign view (MJ-2): how many contacts the sunset policy excludes or flags. */

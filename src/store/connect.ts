@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type { Database } from './schema.ts';
 import { migrateToLatest } from './migrate.ts';
@@ -77,7 +78,8 @@ async function openPostgres(opts: StoreOptions): Promise<Store> {
   // An idle client that loses its server emits 'error' on the pool; without a
   // listener Node would crash the process.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // the cursor lets long walks (a campaign's audience) stream in one query instead of one query per batch
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
   await sql`select 1`.execute(db);
   return { db, dialect: 'postgres', schema, close: () => db.destroy() };
 }
