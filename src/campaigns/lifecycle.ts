@@ -145,7 +145,7 @@ export function createLifecycle(d: LifecycleDeps) {
       }
       const first = (await d.audience.lists.find(c.tenant_id, lists[0]))!;
       const r = renderTemplate(t.value, {
-        contact: { email: 'sample@example.com', first_name: 'Alex', last_name: 'Sample', ...(sample ?? {}) },
+        contact: sample?.email ? sample : { email: 'sample@example.com', first_name: 'Alex', last_name: 'Sample', ...(sample ?? {}) },
         list: { name: first.name, description: first.description },
         sender: { organisation: profile.organisation, postal_address: profile.postal_address, phone: profile.phone },
         unsubscribe_url: 'https://unsubscribe.invalid/preview',

@@ -59,10 +59,16 @@ export function campaignCommands(program: Command): void {
     const rows = await core.services.campaigns.lifecycle.list((await tenantByRef(core, o.tenant)).id);
     print(o.json, rows, () => table(rows as never, ['id', 'name', 'status', 'enqueued', 'status_reason']));
   }));
-  camp.command('preview <id>').description('render for a sample contact and show the content checks').requiredOption('--tenant <tenant>').option('--field <name=value...>').option('--json')
-    .action((id: string, o: { tenant: string; field?: string[]; json?: boolean }) => withCore(cfg(), async (core) => {
+  camp.command('preview <id>').description('render for a contact (--email) or sample fields, and show the content checks').requiredOption('--tenant <tenant>')
+    .option('--email <address>', 'a contact of the tenant').option('--field <name=value...>').option('--json')
+    .action((id: string, o: { tenant: string; email?: string; field?: string[]; json?: boolean }) => withCore(cfg(), async (core) => {
       const c = await load(core, o.tenant, id);
-      const fields = Object.fromEntries((o.field ?? []).map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)]));
+      let fields: Record<string, unknown> = Object.fromEntries((o.field ?? []).map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)]));
+      if (o.email) {
+        const contact = await core.services.audience.contacts.find(c.tenant_id, o.email);
+        if (!contact || contact.status !== 'active') throw new CliError(`no contact ${o.email}`);
+        fields = { ...JSON.parse(contact.fields), email: contact.email, ...fields };
+      }
       const r = must(await core.services.campaigns.lifecycle.check(c, fields));
       print(o.json, r, () => [`Subject: ${r.subject}`, '', r.text, '', 'Checks:', ...(r.findings.length ? r.findings.map((f) => `  ${f.severity.padEnd(6)} ${f.id}: ${f.message}${f.excerpt ? ` — "${f.excerpt}"` : ''}\n         fix: ${f.fix}`) : ['  none'])].join('\n'));
     }));

@@ -72,6 +72,16 @@ for (const dialect of DIALECTS) {
       assert.doesNotMatch(subject.replace(/\r\n[ \t]/g, ' '), /\r|\n/);
     });
 
+    test('the preview renders for a chosen contact, with the content checks', async () => {
+      await api('POST', '/v1/lists/news/subscriptions', { email: 'ines@customer.example', fields: { first_name: 'Inès' }, consent });
+      const c = await api('POST', '/v1/campaigns', { name: 'Preview', template: 'hello', lists: ['news'] });
+      const p = await api('POST', `/v1/campaigns/${c.body.id}/preview`, { email: 'ines@customer.example' });
+      assert.equal(p.status, 200, p.text);
+      assert.equal(p.body.subject, 'Hello Inès');
+      assert.ok(Array.isArray(p.body.findings));
+      assert.equal((await api('POST', `/v1/campaigns/${c.body.id}/preview`, { email: 'nobody@customer.example' })).status, 404);
+    });
+
     test('template errors name the line and column; undefined variables are refused, never "undefined"', async () => {
       const bad = await api('POST', '/v1/templates', { name: 'broken', format: 'html', subject: 'x', body: '<p>one</p>\n<p>{% if contact.vip %}VIP</p>' });
       assert.equal(bad.status, 400);

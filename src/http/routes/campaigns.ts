@@ -39,7 +39,7 @@ const CampaignBody = z.object({
 
 const Schedule = z.object({ at: z.string().max(40).optional() }).strict();
 const TestSend = z.object({ to: z.array(z.string()).min(1).max(10), contact: z.record(z.string(), z.unknown()).optional() }).strict();
-const Preview = z.object({ contact: z.record(z.string(), z.unknown()).optional() }).strict();
+const Preview = z.object({ contact: z.record(z.string(), z.unknown()).optional(), email: z.string().optional() }).strict();
 
 export const campaignView = (c: Campaign) => ({
   id: c.id, name: c.name, status: c.status, statusReason: c.status_reason, templateVersionId: c.template_version_id,
@@ -88,7 +88,14 @@ export function campaignRoutes(app: FastifyInstance, s: Services): void {
   app.post<{ Params: { id: string } }>('/v1/campaigns/:id/preview', async (req) => {
     const c = await load(tenantOf(req), req.params.id);
     const b = parseBody(Preview, req.body ?? {});
-    return unwrap(await cs.lifecycle.check(c, b.contact));
+    let fields = b.contact;
+    if (b.email) {
+      // the campaign as this contact of the tenant will get it
+      const contact = await s.audience.contacts.find(c.tenant_id, b.email);
+      if (!contact || contact.status !== 'active') throw new FailureError({ code: 'not_found', detail: `no contact ${b.email}`, field: 'email' });
+      fields = { ...JSON.parse(contact.fields), email: contact.email, ...(b.contact ?? {}) };
+    }
+    return unwrap(await cs.lifecycle.check(c, fields));
   });
   app.post<{ Params: { id: string } }>('/v1/campaigns/:id/submit', async (req) => campaignView(unwrap(await cs.lifecycle.submit(tenantOf(req), req.params.id))));
   app.post<{ Params: { id: string } }>('/v1/campaigns/:id/schedule', async (req) => {
