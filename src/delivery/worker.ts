@@ -1,12 +1,13 @@
-// A delivery worker: claims due recipients and hands each to the transport.
-// Here the only transport is the sandbox; the delivery issue adds SMTP.
-// It polls, and wakes early when the send path says there is new work.
+// A delivery worker: claims due recipients, transactional lane first, and
+// hands each to `deliver`. It polls, and wakes early when the send path says
+// there is new work.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database, Recipient } from '../store/schema.ts';
 import type { DialectName } from '../store/connect.ts';
 import type { Clock } from '../clock.ts';
 import { claimDue } from './queue.ts';
+import { startLoop } from '../loop.ts';
 
 export interface WorkerOptions {
   db: Kysely<Database>;
@@ -20,50 +21,25 @@ export interface WorkerOptions {
 }
 
 export function startWorker(o: WorkerOptions) {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  let again = false;
-
-  async function drain(): Promise<void> {
-    for (;;) {
-      const claim = { workerId: o.workerId, now: o.clock.now(), limit: o.batchSize, leaseMs: 60_000 };
-      const batch = await claimDue(o.db, o.dialect, { ...claim, lane: 'transactional' });
-      if (batch.length < o.batchSize) batch.push(...(await claimDue(o.db, o.dialect, { ...claim, limit: o.batchSize - batch.length, lane: 'campaign' })));
-      for (const r of batch) {
-        if (stopped) return;
-        await o.deliver(r, o.workerId);
-      }
-      if (batch.length < o.batchSize || stopped) return;
+  let stopping = false;
+  /** one batch; true when it was full (there is probably more) */
+  async function pass(): Promise<boolean> {
+    const claim = { workerId: o.workerId, now: o.clock.now(), limit: o.batchSize, leaseMs: 60_000 };
+    const batch = await claimDue(o.db, o.dialect, { ...claim, lane: 'transactional' });
+    if (batch.length < o.batchSize) batch.push(...(await claimDue(o.db, o.dialect, { ...claim, limit: o.batchSize - batch.length, lane: 'campaign' })));
+    for (const r of batch) {
+      // rows not reached keep their lease and are picked up again when it ends
+      if (stopping) return false;
+      await o.deliver(r, o.workerId);
     }
+    return batch.length === o.batchSize;
   }
-
-  function tick(): void {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    clearTimeout(timer);
-    running = drain()
-      .catch((err) => o.logger.error({ err }, 'delivery worker: pass failed; retrying at the next poll'))
-      .finally(() => {
-        running = undefined;
-        if (stopped) return;
-        if (again) {
-          again = false;
-          setImmediate(tick);
-        } else timer = setTimeout(tick, o.pollMs);
-      });
-  }
-
-  tick();
+  const loop = startLoop('delivery worker', o.pollMs, o.logger, pass);
   return {
-    notify: tick,
+    notify: loop.poke,
     async stop(): Promise<void> {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
+      stopping = true;
+      await loop.stop();
     },
   };
 }
