@@ -2,24 +2,15 @@
 // envoi: tenant, domain and its records, streams, send, sandbox list/show/export.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DIALECTS } from '../helpers/store.ts';
+import { runEnvoi } from '../helpers/cli.ts';
 import { eventually, startTestApp, type TestApp } from '../helpers/app.ts';
 
-const BIN = new URL('../../bin/envoi.mjs', import.meta.url).pathname;
 
-function envoi(t: TestApp, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  // only the variables that point at the test's store: the runner's own ENVOI_TEST_* would be refused as unknown
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENVOI_')));
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...env, ...t.cliEnv } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const envoi = (t: TestApp, args: string[]) => runEnvoi(t.cliEnv, args);
 
 for (const dialect of DIALECTS) {
   describe(`envoi CLI (${dialect})`, () => {
