@@ -45,7 +45,13 @@ const pair = (flag: string) => (value: string, into: Record<string, string> = {}
 };
 
 // the platform resolver; the configured servers come later, --dns points tests at a loopback server
-const resolverFor = (dns?: string) => createResolver(dns ? { servers: [dns] } : {});
+function resolverFor(dns?: string) {
+  try {
+    return createResolver(dns ? { servers: [dns] } : {});
+  } catch (e) {
+    throw new CliError(`--dns ${dns}: ${(e as Error).message}`);
+  }
+}
 const importsOf = (core: Core, dns?: string, batchSize?: number) =>
   createImports({ db: core.store.db, dialect: core.store.dialect, clock: core.clock, resolver: resolverFor(dns), ...(batchSize ? { batchSize } : {}) });
 

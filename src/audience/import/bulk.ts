@@ -1,8 +1,10 @@
-// Bulk inserts. SQLite: multi-row INSERTs compiled once per row count, then
-// re-run with new values. Building and compiling a 2,000-row statement in Kysely costs about
-// as much as SQLite takes to run it (measured: ~7 s of a million-row import);
-// the statement text is the same every batch, only the values change. The
-// SQL is still Kysely's, from a typed builder.
+// Bulk inserts, one form per dialect.
+// SQLite: multi-row INSERTs compiled once per row count, then re-run with new
+// values. Building and compiling a 2,000-row statement in Kysely costs about
+// as much as SQLite takes to run it (measured: ~7 s of a million-row
+// import); the statement text is the same every batch, only the values
+// change. The SQL is still Kysely's, from a typed builder.
+// PostgreSQL: unnestRows, below.
 import { sql, type Compilable, type CompiledQuery, type Kysely, type QueryResult } from 'kysely';
 import type { Database } from '../../store/schema.ts';
 

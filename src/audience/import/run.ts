@@ -169,6 +169,10 @@ export async function runImport(deps: ImportDeps, input: ImportInput): Promise<R
   return ok(await finish(deps, imp.id, list, report, opts.value.perRowTimestamps));
 }
 
+// Invalid UTF-8 is refused, not guessed: a wrong guess garbles names
+// silently, in contacts and in the proof of consent (MJ-6), while the user
+// knows the file and is one option (encoding windows-1252) away from a right
+// import. The common case, Excel's plain "CSV" on Windows, gets that hint.
 function checkEncoding(scan: FileScan, encoding: 'utf-8' | 'windows-1252'): Result<true> {
   if (scan.utf16) return fail('request.invalid', 'the file is UTF-16 (Excel "Unicode text"): save it as "CSV UTF-8"', 'encoding');
   if (encoding === 'utf-8' && !scan.utf8) {

@@ -62,8 +62,8 @@ export async function maxRowsSameTimestamp(db: Db, importId: string, listId: str
  * SQLite only: while an import runs, checkpoint the WAL every ~100 MB instead
  * of every 4 MB. Each batch rewrites the same right-edge and interior index
  * pages; checkpointed after every batch they are copied into the database
- * every time (measured: half the time of a million-row import); checkpointed
- * every fifty batches, once. The setting is the connection's and is put back
+ * every time, checkpointed every fifty batches once (measured on a million
+ * rows: bare inserts 78 → 32 s, the import 82 → 71 s). The setting is the connection's and is put back
  * after the import, followed by a checkpoint.
  */
 export async function widenCheckpoints(db: Db): Promise<() => Promise<void>> {
