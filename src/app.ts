@@ -144,7 +144,7 @@ export async function startApp(config: Config, opts: { logger?: Logger; clock?: 
     closers.push(() => runner.stop());
 
     const publicBase = config.publicUrl;
-    const http = await buildHttpServer({ services, tls, logger, maxMessageBytes: config.limits.maxMessageBytes, publicUrl: () => services.publicUrl(), secrets: core.secrets, clock: core.clock, audience: config.audience, db: core.store.db });
+    const http = await buildHttpServer({ dialect: core.store.dialect, dataDir: config.dataDir, services, tls, logger, maxMessageBytes: config.limits.maxMessageBytes, publicUrl: () => services.publicUrl(), secrets: core.secrets, clock: core.clock, audience: config.audience, db: core.store.db });
     await http.listen({ host: config.http.host, port: config.http.port });
     closers.push(() => http.close());
     const httpPort = (http.server.address() as { port: number }).port;

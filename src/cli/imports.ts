@@ -53,7 +53,7 @@ function resolverFor(dns?: string) {
   }
 }
 const importsOf = (core: Core, dns?: string, batchSize?: number) =>
-  createImports({ db: core.store.db, dialect: core.store.dialect, clock: core.clock, resolver: resolverFor(dns), ...(batchSize ? { batchSize } : {}) });
+  createImports({ db: core.store.db, dialect: core.store.dialect, clock: core.clock, resolver: dns ? resolverFor(dns) : core.services.resolver, ...(batchSize ? { batchSize } : {}) });
 
 export function importCommands(program: Command): void {
   const cfg = () => program.opts().config as string | undefined;

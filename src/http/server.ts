@@ -22,6 +22,8 @@ import { formRoutes } from './public/forms.ts';
 import { unsubscribeRoutes } from './public/unsubscribe.ts';
 import { clickRoutes } from './public/click.ts';
 import { campaignRoutes } from './routes/campaigns.ts';
+import { importRoutes } from './routes/imports.ts';
+import { createImports } from '../audience/import/index.ts';
 import { consentProofRoutes } from './routes/consent-proof.ts';
 import type { Secrets } from '../accounts/secrets.ts';
 import type { Clock } from '../clock.ts';
@@ -30,6 +32,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 
 export interface HttpOptions {
+  dialect: 'sqlite' | 'postgres';
+  dataDir: string;
   services: Services;
   tls: TlsMaterial;
   logger: Logger;
@@ -82,6 +86,7 @@ export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> 
   sandboxRoutes(app, o.services);
   consentProofRoutes(app, o.services);
   campaignRoutes(app, o.services);
+  importRoutes(app, o.services, createImports({ db: o.db, dialect: o.dialect, clock: o.clock, resolver: o.services.resolver }), o.dataDir);
   await app.register(unsubscribeRoutes({ services: o.services, secrets: o.secrets, db: o.db }));
   await app.register(clickRoutes({ services: o.services, secrets: o.secrets, db: o.db, clock: o.clock }));
   await app.register(formRoutes({ services: o.services, secrets: o.secrets, clock: o.clock, audience: o.audience, db: o.db }));

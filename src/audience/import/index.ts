@@ -17,6 +17,19 @@ export function createImports(deps: ImportDeps) {
     status: (tenantId: string | null, id: string) => importStatus(deps.db, tenantId, id),
     approveImport: (tenantId: string | null, importId: string, actor: string) => reviewImport(deps.db, deps.clock, tenantId, importId, 'approved', actor),
     rejectImport: (tenantId: string | null, importId: string, actor: string) => reviewImport(deps.db, deps.clock, tenantId, importId, 'rejected', actor),
+    /** a tenant's imports, newest first (optionally of one list, or one file by its SHA-256) */
+    async list(tenantId: string, opts: { list?: string; fileSha256?: string } = {}) {
+      let q = deps.db.selectFrom('imports').select('id').where('tenant_id', '=', tenantId).orderBy('id', 'desc').limit(100);
+      if (opts.list) q = q.where('list_id', '=', opts.list);
+      if (opts.fileSha256) q = q.where('file_hash', '=', opts.fileSha256);
+      const out = [];
+      for (const { id } of await q.execute()) {
+        const st = await importStatus(deps.db, tenantId, id);
+        if (st.ok) out.push(st.value);
+      }
+      return out;
+    },
+
     /** refused lines in line order, paged by line */
     async rejects(tenantId: string | null, importId: string, opts: { afterLine?: number; limit?: number } = {}): Promise<Result<{ line: number; email: string | null; reason: string }[]>> {
       if (!(await store.getImport(deps.db, tenantId, importId))) return fail('not_found', `no import ${importId}`);

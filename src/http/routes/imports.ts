@@ -1,0 +1,87 @@
+// CSV imports through the API (issue 3): the file is sent as the body
+// (text/csv), the mapping and provenance as query parameters. The import runs
+// as a job: 202 with its id at once, then GET /v1/imports/:id for the status
+// and report, /rejects for the refused lines; operators approve or reject a
+// quarantined one.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Services } from '../../services.ts';
+import type { Imports } from '../../audience/import/index.ts';
+import { tenantOf } from '../auth.ts';
+import { parseBody, unwrap } from '../validate.ts';
+import { FailureError } from '../../errors.ts';
+
+const Query = z.object({
+  list: z.string(),
+  emailColumn: z.string().default('email'),
+  /** "first_name=First Name,city=City" */
+  fields: z.string().optional(),
+  provenanceColumns: z.string().optional(),
+  source: z.string().optional(),
+  collectedAt: z.string().optional(),
+  method: z.string().optional(),
+  consentText: z.string().optional(),
+  formUrl: z.string().optional(),
+  ip: z.string().optional(),
+  confirmedAt: z.string().optional(),
+  relationship: z.string().optional(),
+  informedHow: z.string().optional(),
+  encoding: z.enum(['utf-8', 'windows-1252']).optional(),
+  fileName: z.string().max(200).optional(),
+}).strict();
+
+const pairs = (s: string | undefined, field: string): Record<string, string> => {
+  if (!s) return {};
+  return Object.fromEntries(s.split(',').map((p) => {
+    const eq = p.indexOf('=');
+    if (eq < 1) throw new FailureError({ code: 'request.invalid', detail: `${field}: expected name=column pairs`, field });
+    return [p.slice(0, eq).trim(), p.slice(eq + 1).trim()];
+  }));
+};
+
+export function importRoutes(app: FastifyInstance, s: Services, imports: Imports, dataDir: string): void {
+  app.addContentTypeParser('text/csv', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.post('/v1/imports', async (req, reply) => {
+    const tenantId = tenantOf(req);
+    const q = parseBody(Query, req.query);
+    if (!Buffer.isBuffer(req.body)) throw new FailureError({ code: 'request.unsupported_media_type', detail: 'send the CSV file as the body, Content-Type: text/csv' });
+    const list = await s.audience.lists.find(tenantId, q.list);
+    if (!list) throw new FailureError({ code: 'not_found', detail: `no list ${q.list}`, field: 'list' });
+    // kept while the job runs (and for a resume); the name is the content's hash
+    const dir = path.join(dataDir, 'imports', tenantId);
+    fs.mkdirSync(dir, { recursive: true });
+    const sha = crypto.createHash('sha256').update(req.body).digest('hex');
+    const file = path.join(dir, `${sha}.csv`);
+    fs.writeFileSync(file, req.body, { mode: 0o600 });
+    const provenance = q.source || q.collectedAt || q.method
+      ? { source: q.source ?? '', collectedAt: q.collectedAt ?? '', method: q.method ?? '', consentText: q.consentText, formUrl: q.formUrl, ip: q.ip, confirmedAt: q.confirmedAt, relationship: q.relationship, informedHow: q.informedHow }
+      : undefined;
+    const job = imports.run({
+      tenantId, listRef: list.id, file, fileName: q.fileName ?? 'upload.csv', encoding: q.encoding,
+      mapping: { email: q.emailColumn, fields: pairs(q.fields, 'fields'), provenance: pairs(q.provenanceColumns, 'provenanceColumns') },
+      provenance,
+    });
+    // a refusal before any row is read (no provenance, bad encoding) is answered now
+    const early = await Promise.race([job, new Promise<null>((r) => setTimeout(() => r(null), 300))]);
+    if (early && !early.ok) throw new FailureError(early.error);
+    job.catch((err) => req.log.error({ err }, 'import failed'));
+    const status = await imports.list(tenantId, { list: list.id, fileSha256: sha });
+    return reply.code(202).send(status[0] ?? { status: 'running', fileSha256: sha });
+  });
+
+  app.get<{ Querystring: { list?: string } }>('/v1/imports', async (req) => {
+    const tenantId = tenantOf(req);
+    const list = req.query.list ? await s.audience.lists.find(tenantId, req.query.list) : undefined;
+    if (req.query.list && !list) throw new FailureError({ code: 'not_found', detail: `no list ${req.query.list}` });
+    return { data: await imports.list(tenantId, { list: list?.id }) };
+  });
+  app.get<{ Params: { id: string } }>('/v1/imports/:id', async (req) => unwrap(await imports.status(tenantOf(req), req.params.id)));
+  app.get<{ Params: { id: string }; Querystring: { afterLine?: string } }>('/v1/imports/:id/rejects', async (req) =>
+    ({ data: unwrap(await imports.rejects(tenantOf(req), req.params.id, { afterLine: Number(req.query.afterLine ?? 0) || undefined, limit: 500 })) }));
+  app.post<{ Params: { id: string } }>('/v1/imports/:id/approve', { config: { auth: 'operator' } }, async (req) => unwrap(await imports.approveImport(null, req.params.id, `operator:${req.principal!.keyId}`)));
+  app.post<{ Params: { id: string } }>('/v1/imports/:id/reject', { config: { auth: 'operator' } }, async (req) => unwrap(await imports.rejectImport(null, req.params.id, `operator:${req.principal!.keyId}`)));
+}
