@@ -11,12 +11,14 @@ export interface ContactAddress {
   hash: string;
 }
 
+/** The hash of the normalised address (domain in ASCII form), so "josé@café.fr" and its stored form agree. */
 export function addressHash(email: string): string {
-  return crypto.createHash('sha256').update(email.trim().toLowerCase()).digest('hex');
+  const p = parseAddress(email);
+  return crypto.createHash('sha256').update((p.ok ? p.value.email : email).trim().toLowerCase()).digest('hex');
 }
 
 export function contactAddress(input: unknown, field = 'email'): Result<ContactAddress> {
   const p = parseAddress(input, field);
   if (!p.ok) return p;
-  return ok({ email: p.value.email, domain: p.value.domain, hash: addressHash(p.value.email) });
+  return ok({ email: p.value.email, domain: p.value.domain, hash: crypto.createHash('sha256').update(p.value.email.toLowerCase()).digest('hex') });
 }

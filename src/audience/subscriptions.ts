@@ -53,6 +53,8 @@ export function createSubscriptions(db: Kysely<Database>, clock: Clock, contacts
         await trx.insertInto('subscriptions').values(sub)
           .onConflict((oc) => oc.columns(['list_id', 'contact_id']).doUpdateSet({
             status: sub.status, consent_id: sub.consent_id, confirmed_at: sub.confirmed_at, unsubscribed_at: null, updated_at: now,
+            // the person's own new consent supersedes a held import's record
+            ...(consent.source !== 'import' ? { quarantined: 0, import_id: null } : {}),
           })).execute();
         await appendEvents(trx, [{ tenantId, messageId: c.value.id, type: 'subscribed', at: now, data: { list: list.name, status: sub.status, source: record.source, optIn: record.opt_in } }]);
         return ok({ contact: c.value, subscription: sub, consent: record, needsConfirmation: !mailable && list.opt_in === 'double' && record.opt_in !== 'none', alreadySubscribed: false });

@@ -27,3 +27,9 @@ test('the consent header says when, how and from where, in one ASCII line (AF-17
   assert.equal(v, 'method=double; source=form; date=2026-11-20T08:30:00Z; ip=203.0.113.7; confirmed=2026-11-20T08:31:00Z; confirm-ip=2001:db8::1');
   assert.match(consentHeaderValue({ source: 'import', opt_in: 'none', collected_at: T, ip: null, confirmed_at: null, confirm_ip: null }), /^method=none; source=import; date=[^;]+$/);
 });
+
+test('an IDN address is found whether typed in Unicode or in its stored ASCII form', async () => {
+  const { addressHash } = await import('../../src/audience/address.ts');
+  assert.equal(addressHash('josé@café.fr'), addressHash('josé@xn--caf-dma.fr'));
+  assert.equal(addressHash('Ann@Example.ORG'), addressHash('ann@example.org'));
+});
