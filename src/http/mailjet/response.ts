@@ -1,0 +1,91 @@
+// The Send API's answers: the response body and its overall status, the
+// Mailjet ids of each recipient, and Basic auth parsing. Pure; split from
+// translate.ts (the request side) to keep each file one concept.
+import { createHash } from 'node:crypto';
+import type { Result } from '../../errors.ts';
+import type { Address, OutgoingMessage, SendReceipt, SentRecipient } from '../../compose/types.ts';
+import { messageErrorFromFailure, type MailjetMessageError, type MailjetMessageResult, type MailjetRecipientResult } from './translate.ts';
+
+/** What a sandboxed message would have been sent to: Mailjet answers these with empty ids. */
+export function sandboxReceipt(msg: OutgoingMessage): SendReceipt {
+  const rcpt = (kind: SentRecipient['kind']) => (a: Address): SentRecipient => ({ email: a.email, kind, id: '' });
+  return {
+    id: '',
+    messageId: '',
+    recipients: [...msg.to.map(rcpt('to')), ...(msg.cc ?? []).map(rcpt('cc')), ...(msg.bcc ?? []).map(rcpt('bcc'))],
+  };
+}
+
+export interface SendResponseOptions {
+  /** public base URL of the API, for MessageHref; no trailing slash needed */
+  baseUrl: string;
+  /** each message's CustomID, by index */
+  customIds?: ReadonlyArray<string | undefined>;
+  newId?: () => string;
+}
+
+/** The Send API answer: one entry per message in input order, and the overall HTTP status. */
+export function buildSendResponse(
+  results: ReadonlyArray<Result<SendReceipt> | MailjetMessageError>,
+  opts: SendResponseOptions,
+): { status: number; body: { Messages: MailjetMessageResult[] } } {
+  const base = opts.baseUrl.replace(/\/+$/, '');
+  const Messages = results.map((r, i): MailjetMessageResult => {
+    if ('errors' in r) return { Status: 'error', Errors: r.errors };
+    if (!r.ok) return { Status: 'error', Errors: messageErrorFromFailure(r.error, undefined, opts.newId).errors };
+    const list = (kind: SentRecipient['kind']) =>
+      r.value.recipients.filter((x) => x.kind === kind).map((x) => recipientResult(x, base));
+    return { Status: 'success', CustomID: opts.customIds?.[i] ?? '', To: list('to'), Cc: list('cc'), Bcc: list('bcc') };
+  });
+  return { status: overallStatus(Messages), body: { Messages } };
+}
+
+/**
+ * 200 when every message succeeded. Otherwise 400, as Mailjet answers a call
+ * in which any message failed (its clients read Messages[].Errors out of the
+ * 400 body), so that a caller never takes a partial failure for a success.
+ * One refinement: when nothing was sent and every failure is temporary (429,
+ * 5xx), that status is returned instead, so the caller retries the whole
+ * call, which is safe because no message went out.
+ */
+export function overallStatus(messages: ReadonlyArray<MailjetMessageResult>): number {
+  if (messages.every((m) => m.Status === 'success')) return 200;
+  const codes = messages.flatMap((m) => (m.Status === 'error' ? m.Errors.map((e) => e.StatusCode) : [0]));
+  const temporary = (c: number) => c === 429 || c >= 500;
+  return codes.every(temporary) ? Math.max(...codes) : 400;
+}
+
+function recipientResult(r: SentRecipient, base: string): MailjetRecipientResult {
+  const { uuid, id } = r.id === '' ? { uuid: '', id: 0 } : mailjetIds(r.id);
+  return { Email: r.email, MessageUUID: uuid, MessageID: id, MessageHref: `${base}/v3/REST/message/${id}` };
+}
+
+/**
+ * Mailjet's per-recipient ids derived from envoi's recipient id, so they are
+ * stable and need no extra column: SHA-256 of the id gives a UUID (version 8,
+ * "custom", RFC 9562) from its first 16 bytes and a MessageID from the next 7
+ * bytes masked to 53 bits, a positive integer JavaScript and JSON clients
+ * hold exactly. With 2^53 values, a collision among 10 million recipients has
+ * a chance of about 1 in 180; an endpoint that looks messages up by MessageID
+ * must therefore store or index it rather than assume it unique.
+ */
+export function mailjetIds(recipientId: string): { uuid: string; id: number } {
+  const h = createHash('sha256').update(`envoi/mailjet/${recipientId}`).digest();
+  const u = Buffer.from(h.subarray(0, 16));
+  u[6] = (u[6] & 0x0f) | 0x80;
+  u[8] = (u[8] & 0x3f) | 0x80;
+  const hex = u.toString('hex');
+  const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const n = h.readUIntBE(16, 6) * 2 ** 5 + (h[22] >> 3); // 48 + 5 = 53 bits
+  return { uuid, id: n === 0 ? 1 : n };
+}
+
+/** user and password of an HTTP Basic Authorization header (RFC 7617), or undefined. */
+export function parseBasicAuth(header: string | undefined): { user: string; pass: string } | undefined {
+  const m = header ? /^Basic[ \t]+([A-Za-z0-9+/=._~-]+)[ \t]*$/i.exec(header) : null;
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 1) return undefined;
+  return { user: decoded.slice(0, colon), pass: decoded.slice(colon + 1) };
+}
