@@ -87,7 +87,7 @@ export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> 
   consentProofRoutes(app, o.services);
   campaignRoutes(app, o.services);
   importRoutes(app, o.services, createImports({ db: o.db, dialect: o.dialect, clock: o.clock, resolver: o.services.resolver }), o.dataDir);
-  await app.register(unsubscribeRoutes({ services: o.services, secrets: o.secrets, db: o.db }));
+  await app.register(unsubscribeRoutes({ services: o.services, secrets: o.secrets, db: o.db, clock: o.clock }));
   await app.register(clickRoutes({ services: o.services, secrets: o.secrets, db: o.db, clock: o.clock }));
   await app.register(formRoutes({ services: o.services, secrets: o.secrets, clock: o.clock, audience: o.audience, db: o.db }));
   listRoutes(app, o.services);

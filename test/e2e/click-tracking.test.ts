@@ -58,5 +58,16 @@ for (const dialect of DIALECTS) {
       assert.equal(bad.status, 400);
       assert.equal(bad.headers.location, undefined);
     });
+
+    test('probing with forged links is rate limited; valid links never are', async () => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 35; i++) statuses.push((await t.api('GET', `/u/${'0'.repeat(26)}-${i.toString(16).padStart(14, '0')}`)).status);
+      assert.equal(statuses.filter((x) => x === 400).length, 30);
+      assert.ok(statuses.slice(-5).every((x) => x === 429));
+      const e = (await t.api('GET', '/v1/sandbox/messages', { token: acme.token })).body.data.find((x: { subject: string }) => x.subject === 'Sale');
+      const raw = (await t.api('GET', `/v1/sandbox/messages/${e.id}/raw`, { token: acme.token })).text;
+      const url = /List-Unsubscribe: <(https:[^>]+)>/.exec(raw.replace(/\r\n\s+/g, ' '))![1];
+      assert.equal((await t.api('GET', new URL(url).pathname)).status, 200, 'a valid link still works for the same client');
+    });
   });
 }

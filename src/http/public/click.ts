@@ -12,14 +12,18 @@ import { parseClickToken } from '../../compose/links.ts';
 import { appendEvents } from '../../events/log.ts';
 import { html } from './html.ts';
 import { page } from './pages.ts';
+import { invalidTokenLimiter } from './unsubscribe.ts';
 
 export function clickRoutes(d: { services: Services; secrets: Secrets; db: Kysely<Database>; clock: Clock }) {
+  const probe = invalidTokenLimiter(d.clock);
   return async function plugin(app: FastifyInstance): Promise<void> {
     // a wildcard: a token carries its URL and is longer than fastify's 100-character parameters
     app.get('/c/*', { config: { auth: 'public' } }, async (req, reply) => {
       const token = (req.params as { '*': string })['*'];
       const t = parseClickToken(d.secrets, token);
       if (!t) {
+        const limited = probe(req.ip);
+        if (!limited.allowed) return reply.code(429).header('retry-after', String(limited.retryAfterSeconds)).send();
         return reply.code(400).type('text/html; charset=utf-8').header('cache-control', 'no-store')
           .send(page('Link not valid', html`<h1>This link is not valid</h1><p>It was changed or damaged on the way. Nothing was opened.</p>`));
       }

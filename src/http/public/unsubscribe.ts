@@ -16,11 +16,24 @@ import type { Services } from '../../services.ts';
 import { parseRecipientToken } from '../../compose/recipient-token.ts';
 import { html } from './html.ts';
 import { page } from './pages.ts';
+import { clientKey, createRateLimiter } from './rate-limit.ts';
+import type { Clock } from '../../clock.ts';
 
 export interface UnsubscribeDeps {
   services: Services;
   secrets: Secrets;
   db: Kysely<Database>;
+  clock: Clock;
+}
+
+/**
+ * Forged-token probing is limited per client, valid links never are: Gmail
+ * and Yahoo send one-click POSTs for many users from a few addresses, and an
+ * unsubscribe must always work (MJ-7).
+ */
+export function invalidTokenLimiter(clock: Clock) {
+  const limiter = createRateLimiter({ limit: 30, windowMs: 60_000, clock });
+  return (ip: string) => limiter.hit(clientKey(ip));
 }
 
 const HEADERS = {
@@ -31,6 +44,7 @@ const HEADERS = {
 };
 
 export function unsubscribeRoutes(d: UnsubscribeDeps) {
+  const probe = invalidTokenLimiter(d.clock);
   async function target(token: string) {
     const rid = parseRecipientToken(d.secrets, 'unsub', token);
     if (!rid) return undefined;
@@ -40,8 +54,11 @@ export function unsubscribeRoutes(d: UnsubscribeDeps) {
   }
   const send = (reply: FastifyReply, status: number, title: string, body: ReturnType<typeof html>) =>
     reply.code(status).headers(HEADERS).type('text/html; charset=utf-8').send(page(title, body));
-  const invalid = (reply: FastifyReply) =>
-    send(reply, 400, 'Link not valid', html`<h1>This unsubscribe link is not valid</h1><p>Nothing was changed. Use the link of the most recent email you received, or reply to it and ask to be removed.</p>`);
+  const invalid = (reply: FastifyReply) => {
+    const limited = probe(reply.request.ip);
+    if (!limited.allowed) return send(reply.header('retry-after', String(limited.retryAfterSeconds)), 429, 'Too many attempts', html`<h1>Too many attempts</h1><p>Try again later.</p>`);
+    return send(reply, 400, 'Link not valid', html`<h1>This unsubscribe link is not valid</h1><p>Nothing was changed. Use the link of the most recent email you received, or reply to it and ask to be removed.</p>`);
+  };
 
   return async function plugin(app: FastifyInstance): Promise<void> {
     // RFC 8058 allows the one-click body as multipart/form-data too; only one field matters
