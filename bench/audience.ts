@@ -70,7 +70,9 @@ if (process.env.PLAN) {
   const { streamMailable } = await import('../src/audience/mailable.ts');
   const nodes: any[] = [];
   const spy = db.withPlugin({ transformQuery: (x: any) => { nodes.push(x.node); return x.node; }, transformResult: async (x: any) => x.result } as any);
-  await streamMailable(spy, { dialect: dialect as 'sqlite' | 'postgres', tenantId, listIds: [listId], now, sunsetDays: 180 }, 1000, process.env.PLAN_CURSOR ?? 'con_0000500000').next();
+  const it = streamMailable(spy, { dialect: dialect as 'sqlite' | 'postgres', tenantId, listIds: [listId], now, sunsetDays: 180 }, 1000, process.env.PLAN_CURSOR ?? 'con_0000500000');
+  await it.next();
+  await it.return(undefined);
   const c = db.getExecutor().compileQuery(nodes[nodes.length - 1], { queryId: 'plan' } as any);
   const explain = dialect === 'postgres' ? 'EXPLAIN ANALYZE ' : 'EXPLAIN QUERY PLAN ';
   const plan = await db.executeQuery({ ...c, sql: explain + c.sql } as any);
