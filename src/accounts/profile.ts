@@ -7,6 +7,7 @@ import type { Database, TenantProfile } from '../store/schema.ts';
 import type { Clock } from '../clock.ts';
 import { fail, ok, type Result } from '../errors.ts';
 import { checkHeaderText, parseDomain } from '../compose/address.ts';
+import { isTimeZone } from '../policy/validators.ts';
 
 export interface ProfileInput {
   organisation: string;
@@ -16,15 +17,6 @@ export interface ProfileInput {
   timezone?: string;
   /** click-tracking host: a name under one of the tenant's sending domains, pointed (CNAME) at envoi */
   trackingHost?: string | null;
-}
-
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export function createProfiles(db: Kysely<Database>, clock: Clock) {

@@ -3,6 +3,7 @@
 // all data in data/providers.json (KumoMTA's shaping.toml is the model).
 // Pure: validated once with zod, then lookups.
 import { z } from 'zod';
+import { regexSource, timeZone } from './validators.ts';
 import data from './data/providers.json' with { type: 'json' };
 import type { QuietHours } from './quiet-hours.ts';
 import { flattenReply, parseEnhanced } from './replies.ts';
@@ -40,23 +41,7 @@ export interface ProviderProfile {
   reactions: ReactionRule[];
 }
 
-const regexSource = z.string().min(1).refine((s) => {
-  try {
-    new RegExp(s, 'i');
-    return true;
-  } catch {
-    return false;
-  }
-}, 'not a valid regular expression');
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM');
-const timeZone = z.string().refine((tz) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'unknown time zone');
 
 const reaction = z
   .strictObject({

@@ -5,6 +5,7 @@
 // because receivers put the truth in the text: Orange answers "552 5.1.1" for
 // a full mailbox, Microsoft "5.1.10" for an unknown user.
 import { z } from 'zod';
+import { regexSource } from './validators.ts';
 import data from './data/replies.json' with { type: 'json' };
 
 export type BounceCategory = 'unknown-user' | 'unknown-domain' | 'mailbox-full' | 'has-moved' | 'message-rejected' | 'other';
@@ -24,14 +25,6 @@ const HARD: ReadonlySet<string> = new Set(['unknown-user', 'unknown-domain', 'ha
 
 const bounceCategory = z.enum(['unknown-user', 'unknown-domain', 'mailbox-full', 'has-moved', 'message-rejected', 'other']);
 const blockCategory = z.enum(['policy', 'reputation', 'spam', 'authentication', 'rate', 'blocklist', 'other']);
-const regexSource = z.string().min(1).refine((s) => {
-  try {
-    new RegExp(s, 'i');
-    return true;
-  } catch {
-    return false;
-  }
-}, 'not a valid regular expression');
 
 const ruleSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9-]+$/),
