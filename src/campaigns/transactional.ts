@@ -80,8 +80,12 @@ export function createTransactional(deps: TransactionalDeps) {
     };
   }
 
+  // one signer per domain: its header list and keys are set up once, not per message
+  const signers = new Map<string, DkimSigner>();
   async function sign(domain: Domain, unsigned: Buffer): Promise<Buffer> {
-    return new DkimSigner(await deps.domains.signingKeys(domain), { clock }).sign(unsigned);
+    let signer = signers.get(domain.id);
+    if (!signer) signers.set(domain.id, (signer = new DkimSigner(await deps.domains.signingKeys(domain), { clock })));
+    return signer.sign(unsigned);
   }
 
   async function persist(p: Prepared, messageId: string, id: string, raw: Buffer, idem?: Idempotency): Promise<Result<SendOutcome>> {
