@@ -11,8 +11,10 @@ export type EventType =
   | 'import_quarantined' | 'import_reviewed'
   // campaigns: a recipient skipped at dispatch (suppressed, unsubscribed, …), a campaign done
   | 'dropped' | 'campaign_completed'
-  // engagement
-  | 'clicked';
+  // engagement (opened: data.machine marks Apple MPP / scanner opens, not counted as engagement)
+  | 'clicked' | 'opened'
+  // feedback (issue 6): a complaint (ARF or abuse@), an auto-reply, an unparseable inbound message kept for review
+  | 'complained' | 'auto_replied' | 'feedback_unparsed';
 
 export interface EventInput {
   tenantId: string;
