@@ -1,6 +1,8 @@
 // Benchmark: count and stream the mailable audience of a 1,000,000-contact
 // list (issue 3: < 2 s on SQLite and PostgreSQL, constant memory).
-//   node --import tsx bench/audience.ts [--rows 1000000] [--dialect sqlite|postgres]
+//   node --import tsx bench/audience.ts [--rows 1000000] [--dialect sqlite|postgres] [--batch 1000]
+// The machine is shared: the output ends with the load average, re-run when it is high.
+// PLAN=1 prints the walk's query plan (SQLite) or its statements for psql (PostgreSQL).
 // Seeds with set-based SQL (generate_series / a recursive CTE): the seeding is
 // not what is measured. 2 % of the contacts are suppressed, 3 % unsubscribed,
 // 5 % sunset, so the query has real work to do.
@@ -73,10 +75,16 @@ if (process.env.PLAN) {
   const it = streamMailable(spy, { dialect: dialect as 'sqlite' | 'postgres', tenantId, listIds: [listId], now, sunsetDays: 180 }, 1000, process.env.PLAN_CURSOR ?? 'con_0000500000');
   await it.next();
   await it.return(undefined);
-  const c = db.getExecutor().compileQuery(nodes[nodes.length - 1], { queryId: 'plan' } as any);
-  const explain = dialect === 'postgres' ? 'EXPLAIN ANALYZE ' : 'EXPLAIN QUERY PLAN ';
-  const plan = await db.executeQuery({ ...c, sql: explain + c.sql } as any);
-  console.log(plan.rows);
+  const compiled = nodes.map((n) => db.getExecutor().compileQuery(n, { queryId: 'plan' } as any));
+  if (dialect === 'postgres') {
+    // EXPLAIN cannot show a cursor's plan (DECLARE plans for fast start): print the walk's statements for psql with auto_explain
+    console.log("-- in psql: LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; SET auto_explain.log_analyze = on; BEGIN; then:");
+    for (const c of compiled) if (/^(set local|declare)/i.test(c.sql)) console.log(`${c.sql.replace(/\$(\d+)/g, (_, i) => `'${c.parameters[Number(i) - 1]}'`)};`);
+    console.log('FETCH ALL FROM mailable_walk; COMMIT; -- the plan is in the server log');
+  } else {
+    const c = compiled[compiled.length - 1];
+    console.log((await db.executeQuery({ ...c, sql: 'EXPLAIN QUERY PLAN ' + c.sql } as any)).rows);
+  }
 }
 const counts: number[] = [];
 let count = 0;
@@ -103,7 +111,7 @@ const mb = (b: number) => (b / 1024 / 1024).toFixed(0);
 console.log(JSON.stringify({
   dialect, rows, batchSize, seedSeconds: +seedSeconds.toFixed(1), mailable: count, streamed,
   countMs: counts.map((c) => Math.round(c)), streamMs: Math.round(streamMs), streamCpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2),
-  rssBeforeStreamMB: +mb(rssBefore), peakRssDuringStreamMB: +mb(peakRss),
+  rssBeforeStreamMB: +mb(rssBefore), peakRssDuringStreamMB: +mb(peakRss), loadAverage: os.loadavg().map((x) => +x.toFixed(1)),
 }));
 if (streamed !== count) throw new Error(`streamed ${streamed} but counted ${count}`);
 await core.close();

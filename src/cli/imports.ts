@@ -175,6 +175,7 @@ export function reportText(r: ImportReport): string {
 }
 
 function statusText(s: ImportStatus): string {
-  const head = `import ${s.id}: ${s.status}, file ${s.fileName}, committed up to line ${s.checkpointLine}` + (s.reviewedBy ? `, reviewed by ${s.reviewedBy}` : '');
+  const head = `import ${s.id}: ${s.status}, file ${s.fileName}, committed up to line ${s.checkpointLine}` + (s.reviewedBy ? `, reviewed by ${s.reviewedBy}` : '') +
+    (s.status === 'running' ? (s.lease ? `, being read by ${s.lease.holder} (lease until ${s.lease.until})` : ', stopped: run the same import again to resume') : '');
   return s.report ? `${head}\n${reportText(s.report).split('\n').slice(1).join('\n')}` : head;
 }

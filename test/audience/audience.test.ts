@@ -116,6 +116,30 @@ for (const dialect of DIALECTS) {
       assert.equal(await a.mailable.count(tenantId, [soft.id]), 1);
     });
 
+    test("a list's rule is read at each walk: the stream and the count agree when it tightens after sign-up", async () => {
+      const a = core.services.audience;
+      const loose = await newList('loose', { optIn: 'single', allowRelationship: true });
+      const other = await newList('other-loose', { optIn: 'single' });
+      const rel = { source: 'customer' as const, optIn: 'none' as const, relationship: 'bought a kettle in 2025', informedHow: 'order confirmation page' };
+      const confirmed = { ...form, optIn: 'double' as const, confirmedAt: clock.now() };
+      await a.subscriptions.subscribe(tenantId, loose, 'single@rule.example', {}, form);
+      await a.subscriptions.subscribe(tenantId, loose, 'both@rule.example', {}, form);
+      await a.subscriptions.subscribe(tenantId, other, 'both@rule.example', {}, form);
+      await a.subscriptions.subscribe(tenantId, loose, 'double@rule.example', {}, confirmed);
+      await a.subscriptions.subscribe(tenantId, loose, 'customer@rule.example', {}, rel);
+      const walk = async (lists: string[]) => {
+        const seen: string[] = [];
+        for await (const b of a.mailable.stream(tenantId, lists, { batchSize: 2 })) seen.push(...b.map((x) => `${x.email} ${x.list_id === loose.id ? 'loose' : 'other'}`));
+        assert.equal(seen.length, await a.mailable.count(tenantId, lists), 'the walk and the count agree');
+        return seen.sort();
+      };
+      assert.deepEqual(await walk([loose.id, other.id]), ['both@rule.example loose', 'customer@rule.example loose', 'double@rule.example loose', 'single@rule.example loose']);
+      // the list now asks for double opt-in and no longer accepts a relationship
+      await core.store.db.updateTable('lists').set({ opt_in: 'double', allow_relationship: 0 }).where('id', '=', loose.id).execute();
+      assert.deepEqual(await walk([loose.id]), ['double@rule.example loose']);
+      assert.deepEqual(await walk([loose.id, other.id]), ['both@rule.example other', 'double@rule.example loose'], 'both@ comes through the list that still accepts its consent');
+    });
+
     test('erasure removes personal data and keeps the address suppressed for good', async () => {
       const a = core.services.audience;
       const list = await newList('erase-me', { optIn: 'single' });

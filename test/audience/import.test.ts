@@ -114,6 +114,35 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await Promise.all((['contacts', 'consent_records', 'subscriptions', 'import_rejects', 'imports', 'events'] as const).map((t) => fx.count(t))), before);
     });
 
+    test("each subscription an import writes is in the contact's timeline, with the import and the provenance; once", async () => {
+      const other = await fx.list('timeline-form');
+      await fx.list('timeline');
+      const a = fx.core.services.audience;
+      const signedUp = await a.subscriptions.subscribe(fx.tenantId, other, 'tim@mail-a.fr', {}, { source: 'form', optIn: 'single' });
+      assert.ok(signedUp.ok);
+      const file = fx.file(csv([['email'], ['tim@mail-a.fr'], ['tom@mail-a.fr'], ['TOM@mail-a.fr'], ['gone@nowhere.fr']]));
+      const r = await fx.run({ listRef: 'timeline', file, mapping: { email: 'email' }, provenance: PROV });
+      assert.deepEqual([r.counts.accepted, r.counts.merged, r.counts.refused], [1, 2, 1]);
+
+      const tim = await a.timeline(fx.tenantId, signedUp.value.contact.id);
+      assert.deepEqual(tim.map((e) => [e.type, e.data.list, e.data.source, e.data.importId ?? null]), [
+        ['subscribed', 'timeline-form', 'form', null], // the sign-up
+        ['subscribed', 'timeline', 'form', r.importId], // the import: the file's provenance says "form"
+      ]);
+      const tom = (await a.contacts.find(fx.tenantId, 'tom@mail-a.fr'))!;
+      const [ev] = await a.timeline(fx.tenantId, tom.id);
+      assert.deepEqual(ev, {
+        type: 'subscribed', at: new Date(fx.clock.now()).toISOString(),
+        data: { list: 'timeline', status: 'subscribed', source: 'form', optIn: 'single', importId: r.importId, collectedAt: '2026-03-01T10:00:00.000Z', formUrl: PROV.formUrl },
+      });
+      assert.equal((await a.timeline(fx.tenantId, tom.id)).length, 1, 'the duplicate row wrote no second event');
+
+      fx.clock.advance(60_000);
+      const again = await fx.run({ listRef: 'timeline', file, mapping: { email: 'email' }, provenance: PROV });
+      assert.equal(again.alreadyImported, true);
+      assert.equal((await a.timeline(fx.tenantId, tom.id)).length, 1, 'the same file again writes no event');
+    });
+
     test('a crash resumes after the last committed batch: every row exactly once, nothing mailable meanwhile', async () => {
       const list = await fx.list('resume');
       const rows = Array.from({ length: 50 }, (_, i) => [`r${i}@mail-a.fr`, `2026-02-${String(1 + (i % 28)).padStart(2, '0')}T08:${String(i).padStart(2, '0')}:00Z`]);
@@ -136,6 +165,9 @@ for (const dialect of DIALECTS) {
       assert.equal(records.length, 50);
       assert.equal(new Set(records.map((x) => x.contact_id)).size, 50);
       assert.equal(await fx.mailable(list.id), 50);
+      const events = await fx.db.selectFrom('events').select('message_id').where('type', '=', 'subscribed')
+        .where('message_id', 'in', records.map((x) => x.contact_id)).execute();
+      assert.equal(events.length, 50, "one subscribed event per contact: the crashed batch's went with it");
     });
 
     test('role accounts → quarantined, not mailable; approve releases, reject keeps held', async () => {

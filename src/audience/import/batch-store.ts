@@ -8,7 +8,7 @@
 //   2.5× faster — and lookups as lateral joins (readBatchState).
 import { sql, type Kysely } from 'kysely';
 import type { Insertable } from 'kysely';
-import type { ConsentRecord, ContactTable, Database, ImportRejectTable, Subscription, SuppressionReason } from '../../store/schema.ts';
+import type { ConsentRecord, ContactTable, Database, EventTable, ImportRejectTable, Subscription, SuppressionReason } from '../../store/schema.ts';
 import type { DialectName } from '../../store/connect.ts';
 import { preparedInsert, unnestRows } from './bulk.ts';
 import type { BatchPlan, BatchState } from './plan.ts';
@@ -74,6 +74,8 @@ pgTypes: { collected_at: 'int8', checkbox_unchecked: 'int4', separate_consent: '
 const SUBSCRIPTION: { columns: readonly (keyof Subscription & string)[]; pgTypes: PgTypes } = { columns: ['contact_id', 'list_id', 'tenant_id', 'status', 'consent_id', 'quarantined', 'import_id', 'created_at', 'confirmed_at', 'unsubscribed_at', 'updated_at'] as const,
   pgTypes: { quarantined: 'int4', created_at: 'int8', confirmed_at: 'int8', unsubscribed_at: 'int8', updated_at: 'int8' } };
 const REJECT: { columns: readonly (keyof ImportRejectTable & string)[]; pgTypes: PgTypes } = { columns: ['import_id', 'line', 'email', 'reason'] as const, pgTypes: { line: 'int4' } };
+type EventRow = Omit<EventTable, 'id'>;
+const EVENT_COLUMNS = ['tenant_id', 'message_id', 'recipient_id', 'type', 'at', 'data'] as const satisfies readonly (keyof EventRow)[];
 
 const contactsInto = (db: Db, rows: ContactRow[], pg: boolean) => (pg
   ? db.insertInto('contacts').columns(CONTACT.columns).expression(unnestRows(CONTACT.columns, CONTACT.pgTypes, rows))
@@ -102,6 +104,32 @@ const rejectsInto = (db: Db, rows: ImportRejectTable[], pg: boolean) => (pg
   : db.insertInto('import_rejects').values(rows))
   .onConflict((oc) => oc.columns(['import_id', 'line']).doNothing());
 
+/**
+ * The batch's `subscribed` events (the event log is append-only: plain
+ * inserts) as the contact ids and, per id, an index into the batch's distinct
+ * JSON texts (one for a file-wide provenance); the other columns are
+ * constants. PostgreSQL unnests two arrays; SQLite reads one JSON array of
+ * [id, index] pairs with json_each: half the time of a bound multi-row
+ * VALUES (measured: 1.6 instead of 2.9 s per million events), and the same
+ * text is not sent a million times.
+ */
+function eventsInto(db: Db, dialect: DialectName, tenantId: string, at: number, rows: EventRow[]) {
+  const texts: string[] = [];
+  const index = new Map<string, number>();
+  const k = rows.map((r) => {
+    let i = index.get(r.data);
+    if (i === undefined) index.set(r.data, (i = texts.push(r.data) - 1));
+    return i;
+  });
+  const into = db.insertInto('events').columns(EVENT_COLUMNS);
+  if (dialect === 'postgres') {
+    return into.expression(sql`(select ${tenantId}::text, u.m, null::text, 'subscribed', ${at}::int8, (${texts}::text[])[u.k + 1]
+      from unnest(${rows.map((r) => r.message_id)}::text[], ${k}::int4[]) as u(m, k))`);
+  }
+  return into.expression(sql`select ${tenantId}, e.value ->> 0, null, 'subscribed', ${at}, ${JSON.stringify(texts)} ->> (e.value ->> 1)
+    from json_each(${JSON.stringify(rows.map((r, i) => [r.message_id, k[i]]))}) as e`);
+}
+
 const sqlite = {
   contacts: preparedInsert(CONTACT.columns, (db, rows: ContactRow[]) => contactsInto(db, rows, false)),
   consents: preparedInsert(CONSENT.columns, (db, rows: ConsentRecord[]) => consentsInto(db, rows, false)),
@@ -110,13 +138,45 @@ const sqlite = {
 };
 
 /**
+ * Each subscription an import writes is in its contact's timeline, as form
+ * and API sign-ups are (subscriptions.ts): a `subscribed` event with the
+ * sign-up's keys, the import and the provenance (the full record is in the
+ * proof of consent). In the batch's transaction, so a resumed or re-run
+ * import never writes one twice. Rows with the same provenance (a file-wide
+ * one: all of them) share one JSON text, built once per batch.
+ */
+function subscribedEvents(target: BatchTarget, subs: BatchPlan['subscriptions'], now: number): EventRow[] {
+  const texts = new Map<string, string>();
+  return subs.map(({ row, consent: r }) => {
+    const key = `${row.status}\n${r.source}\n${r.opt_in}\n${r.collected_at}\n${r.form_url ?? ''}`;
+    let data = texts.get(key);
+    if (data === undefined) {
+      data = JSON.stringify({
+        list: target.listName, status: row.status, source: r.source, optIn: r.opt_in, importId: target.importId,
+        collectedAt: new Date(r.collected_at).toISOString(), ...(r.form_url === null ? {} : { formUrl: r.form_url }),
+      });
+      texts.set(key, data);
+    }
+    return { tenant_id: target.tenantId, message_id: row.contact_id, recipient_id: null, type: 'subscribed', at: now, data };
+  });
+}
+
+export interface BatchTarget {
+  tenantId: string;
+  importId: string;
+  /** named in the contacts' timeline events, as sign-ups name it */
+  listName: string;
+}
+
+/**
  * Writes a planned batch. On SQLite the batch's transaction holds the write
- * lock from its first statement (lockImport), so the contacts read are the
+ * lock from its first statement (renewLease), so the contacts read are the
  * contacts written and the planned ids stand; on PostgreSQL another
  * transaction may create one of them in between, and RETURNING says which id
  * is stored.
  */
-export async function writeBatch(trx: Db, dialect: DialectName, tenantId: string, importId: string, plan: BatchPlan, now: number): Promise<void> {
+export async function writeBatch(trx: Db, dialect: DialectName, target: BatchTarget, plan: BatchPlan, now: number): Promise<void> {
+  const { tenantId, importId } = target;
   if (plan.consentTexts.size) {
     await trx.insertInto('consent_texts').values([...plan.consentTexts].map(([hash, text]) => ({ hash, text, created_at: now })))
       .onConflict((oc) => oc.column('hash').doNothing()).execute();
@@ -131,6 +191,7 @@ export async function writeBatch(trx: Db, dialect: DialectName, tenantId: string
     for (const part of chunks(plan.consents.map((c) => c.record), CONSENT.columns.length)) await sqlite.consents(trx, part);
     for (const part of chunks(plan.subscriptions.map((s) => s.row), SUBSCRIPTION.columns.length)) await sqlite.subscriptions(trx, part);
     for (const part of chunks(rejects, REJECT.columns.length)) await sqlite.rejects(trx, part);
+    if (plan.subscriptions.length) await eventsInto(trx, dialect, tenantId, now, subscribedEvents(target, plan.subscriptions, now)).execute();
     return;
   }
   const stored = new Map<string, string>();
@@ -142,6 +203,10 @@ export async function writeBatch(trx: Db, dialect: DialectName, tenantId: string
   for (const c of consents) c.record.contact_id = stored.get(c.hash) ?? c.record.contact_id;
   for (const s of subs) s.row.contact_id = stored.get(s.hash) ?? s.row.contact_id;
   if (consents.length) await consentsInto(trx, consents.map((c) => c.record), true).execute();
-  if (subs.length) await subscriptionsInto(trx, subs.map((s) => s.row), true).execute();
+  // only the subscriptions written: one changed meanwhile (unsubscribed, confirmed) is left as it is, and gets no event
+  const written = new Set<string>();
+  if (subs.length) for (const w of await subscriptionsInto(trx, subs.map((s) => s.row), true).returning('contact_id').execute()) written.add(w.contact_id);
   if (rejects.length) await rejectsInto(trx, rejects, true).execute();
+  const events = subscribedEvents(target, subs.filter((s) => written.has(s.row.contact_id)), now);
+  if (events.length) await eventsInto(trx, dialect, tenantId, now, events).execute();
 }

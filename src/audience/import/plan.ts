@@ -44,7 +44,8 @@ export interface BatchPlan {
   contacts: ContactWrite[];
   /** consent records and subscriptions, with the address hash of their contact (the store corrects the contact id if a concurrent writer created that contact first) */
   consents: { hash: string; record: ConsentRecord }[];
-  subscriptions: { hash: string; row: Subscription }[];
+  /** each with its consent record: the contact's `subscribed` event tells both */
+  subscriptions: { hash: string; row: Subscription; consent: ConsentRecord }[];
   consentTexts: Map<string, string>;
   rejects: { line: number; email: string | null; reason: string }[];
   tally: Tally;
@@ -141,6 +142,7 @@ export function planBatch(rows: Row[], verdicts: Map<string, DomainVerdict>, sta
       plan.consents.push({ hash: a.hash, record });
       plan.subscriptions.push({
         hash: a.hash,
+        consent: record,
         row: {
           contact_id: write.id, list_id: ctx.list.id, tenant_id: ctx.tenantId, status: subscribed ? 'subscribed' : 'pending', consent_id: record.id,
           // held until the import's verdict: nothing from a list still being read is mailable (MJ-4)

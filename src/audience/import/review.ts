@@ -18,6 +18,8 @@ export interface ImportStatus {
   status: Import['status'];
   /** last CSV line committed: a resumed import starts after it */
   checkpointLine: number;
+  /** the run reading the file, while one holds the import (its lease renews with every batch) */
+  lease: { holder: string; until: string } | null;
   createdAt: string;
   finishedAt: string | null;
   reviewedBy: string | null;
@@ -28,6 +30,7 @@ export function toStatus(i: Import): ImportStatus {
   const report = JSON.parse(i.report) as ImportReport;
   return {
     id: i.id, tenantId: i.tenant_id, listId: i.list_id, fileName: i.file_name, status: i.status, checkpointLine: i.checkpoint_line,
+    lease: i.locked_by === null || i.locked_until === null ? null : { holder: i.locked_by, until: new Date(i.locked_until).toISOString() },
     createdAt: new Date(i.created_at).toISOString(), finishedAt: i.finished_at === null ? null : new Date(i.finished_at).toISOString(),
     reviewedBy: i.reviewed_by, report: report.counts ? report : null,
   };

@@ -1,5 +1,5 @@
 // The import's own rows (table imports and its rejects): find, create,
-// lock, checkpoint, status, the hold on its subscriptions (STYLE 9: the SQL
+// lease, checkpoint, status, the hold on its subscriptions (STYLE 9: the SQL
 // in one place; a batch's reads and writes are in batch-store.ts).
 import { sql, type Kysely } from 'kysely';
 import type { Database, Import, ImportTable } from '../../store/schema.ts';
@@ -30,23 +30,46 @@ export async function createImport(db: Db, row: ImportTable): Promise<Import> {
 }
 
 /**
- * Takes the import row's write lock at the start of a batch and returns the
- * committed checkpoint: on SQLite the write lock is taken before the reads
- * (no snapshot upgrade to fail), and on PostgreSQL two processes resuming the
- * same import queue here, the second then skipping what the first committed.
+ * Claims a running import for `holder` when no live lease holds it: one
+ * atomic compare-and-set, as the delivery queue claims recipients. Two runs
+ * resuming the same import race here; exactly one wins and reads the file.
+ * A dead holder's lease simply expires.
  */
-export async function lockImport(trx: Db, id: string): Promise<number> {
-  const r = await trx.updateTable('imports').set((eb) => ({ checkpoint_line: eb.ref('checkpoint_line') })).where('id', '=', id)
-    .returning('checkpoint_line').executeTakeFirstOrThrow();
-  return Number(r.checkpoint_line);
+export async function claimImport(db: Db, id: string, holder: string, now: number, leaseMs: number): Promise<boolean> {
+  const r = await db.updateTable('imports').set({ locked_by: holder, locked_until: now + leaseMs })
+    .where('id', '=', id).where('status', '=', 'running')
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/**
+ * At the start of a batch: renews the holder's lease and returns the
+ * committed checkpoint, or undefined when the lease was lost (it expired and
+ * another run claimed the import). Being an UPDATE, it also takes the row's
+ * write lock first: on SQLite the write lock is taken before the batch's
+ * reads (no snapshot upgrade to fail).
+ */
+export async function renewLease(trx: Db, id: string, holder: string, now: number, leaseMs: number): Promise<number | undefined> {
+  const r = await trx.updateTable('imports').set({ locked_until: now + leaseMs }).where('id', '=', id).where('locked_by', '=', holder)
+    .returning('checkpoint_line').executeTakeFirst();
+  return r === undefined ? undefined : Number(r.checkpoint_line);
+}
+
+/** Lets go of the lease, if this holder still has it (a run that stopped early: the next run may resume at once). */
+export async function releaseLease(db: Db, id: string, holder: string): Promise<void> {
+  await db.updateTable('imports').set({ locked_by: null, locked_until: null }).where('id', '=', id).where('locked_by', '=', holder).execute();
 }
 
 export async function saveProgress(trx: Db, id: string, checkpointLine: number, report: unknown): Promise<void> {
   await trx.updateTable('imports').set({ checkpoint_line: checkpointLine, report: JSON.stringify(report) }).where('id', '=', id).execute();
 }
 
-export async function setStatus(db: Db, id: string, status: Import['status'], report: unknown, finishedAt: number | null): Promise<void> {
-  await db.updateTable('imports').set({ status, report: JSON.stringify(report), finished_at: finishedAt }).where('id', '=', id).execute();
+/** The run's last word (finished, quarantined, failed), which also ends its lease; false when `holder` had lost the lease meanwhile. */
+export async function setStatus(db: Db, id: string, holder: string, status: Import['status'], report: unknown, finishedAt: number | null): Promise<boolean> {
+  const r = await db.updateTable('imports').set({ status, report: JSON.stringify(report), finished_at: finishedAt, locked_by: null, locked_until: null })
+    .where('id', '=', id).where('locked_by', '=', holder).executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
 }
 
 /** The most subscriptions of this import sharing one collected_at (bought lists are stamped in bulk). */
