@@ -29,6 +29,8 @@ export interface CampaignShape {
   prepared: Prepared;
   /** the tenant's tracking host when the campaign tracks clicks, else null */
   trackingHost: string | null;
+  /** the tenant's tracking host when the campaign tracks opens, else null */
+  openHost: string | null;
 }
 
 export interface CampaignRecipient {
@@ -40,14 +42,15 @@ export interface CampaignRecipient {
 }
 
 /** The headers every message of the campaign shares, prepared once. */
-export function campaignShape(s: Omit<CampaignShape, 'prepared' | 'trackingHost'>): CampaignShape {
+export function campaignShape(s: Omit<CampaignShape, 'prepared' | 'trackingHost' | 'openHost'>): CampaignShape {
   const c = s.campaign;
   const headers: [string, string][] = [['From', addressHeader(c.from_address, c.from_name)]];
   if (c.reply_to) headers.push(['Reply-To', addressHeader(c.reply_to)]);
   // Gmail's Feedback-ID: campaign:stream:tenant:sender
   headers.push(['Feedback-ID', `${c.id}:${c.stream}:${s.tenant.name}:envoi`]);
   const trackingHost = c.track_clicks === 1 ? s.profile.tracking_host : null;
-  return { ...s, trackingHost, prepared: prepareMime({ headers }) };
+  const openHost = c.track_opens === 1 ? s.profile.tracking_host : null;
+  return { ...s, trackingHost, openHost, prepared: prepareMime({ headers }) };
 }
 
 export function unsubscribeUrls(s: Pick<CampaignShape, 'publicUrl' | 'secrets' | 'bounceDomain'>, recipientId: string): { https: string; mailto: string } {
@@ -75,6 +78,7 @@ export function composeForRecipient(s: CampaignShape, r: CampaignRecipient, now:
     const host = s.trackingHost;
     parts.html = rewriteLinks(parts.html, (url) => `https://${host}/c/${clickToken(s.secrets, r.recipientId, url)}`, (url) => url === unsub.https);
   }
+  if (s.openHost) parts.html = withOpenPixel(parts.html, `https://${s.openHost}/o/${recipientToken(s.secrets, 'open', r.recipientId)}`);
   const messageId = `${r.recipientId.slice(4)}@${s.fromDomain}`;
   const headers: [string, string][] = [
     ['To', addressHeader(r.email)],
@@ -88,4 +92,11 @@ export function composeForRecipient(s: CampaignShape, r: CampaignRecipient, now:
   if (r.consent) headers.push([CONSENT_HEADER, consentHeaderValue(r.consent as never)]);
   const mime = buildMime(s.prepared, { headers, text: parts.text, html: parts.html, date: new Date(now) });
   return ok(s.signer.sign(mime));
+}
+
+/** The open-tracking pixel, last in the body so a clipped message (Gmail clips at 102 KB) counts no open it did not show. */
+export function withOpenPixel(html: string, url: string): string {
+  const img = `<img src="${url}" width="1" height="1" alt="" style="display:block;border:0;width:1px;height:1px">`;
+  const at = html.search(/<\/body\s*>/i);
+  return at === -1 ? html + img : html.slice(0, at) + img + html.slice(at);
 }

@@ -9,7 +9,7 @@ import type { Secrets } from '../accounts/secrets.ts';
 
 const MAC_CHARS = 14;
 
-export type TokenPurpose = 'verp' | 'unsub';
+export type TokenPurpose = 'verp' | 'unsub' | 'open';
 
 export function recipientToken(secrets: Secrets, purpose: TokenPurpose, recipientId: string): string {
   const body = recipientId.replace(/^rcp_/, '');

@@ -14,7 +14,9 @@ export type EventType =
   // engagement (opened: data.machine marks Apple MPP / scanner opens, not counted as engagement)
   | 'clicked' | 'opened'
   // feedback (issue 6): a complaint (ARF or abuse@), an auto-reply, an unparseable inbound message kept for review
-  | 'complained' | 'auto_replied' | 'feedback_unparsed';
+  | 'complained' | 'auto_replied' | 'feedback_unparsed'
+  // reputation (issue 7): a rule acted, or an operator decided about the tenant
+  | 'reputation_action';
 
 export interface EventInput {
   tenantId: string;

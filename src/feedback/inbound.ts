@@ -16,12 +16,34 @@ export interface InboundHandler {
 
 export interface InboundOptions extends ListenerOptions {
   handler: InboundHandler;
+  /** sessions one client address may hold at once; more get 421 4.7.0 at connect */
+  maxConnectionsPerIp?: number;
 }
 
 export async function startInboundServer(opts: InboundOptions): Promise<Listener> {
   const { handler } = opts;
   const logger: Logger | undefined = opts.logger?.child({ component: 'smtp-inbound' });
-  return startListener(opts, 'smtp-inbound', {
+  // Connections per client address: one MTA retrying a bounce storm, or a
+  // flood from one host, must not take every session of the MX.
+  const perIp = new Map<string, number>();
+  const cap = opts.maxConnectionsPerIp ?? 10;
+  return startListener({ maxClients: 200, ...opts }, 'smtp-inbound', {
+    onConnect(session, callback) {
+      const n = (perIp.get(session.remoteAddress) ?? 0) + 1;
+      if (n > cap) {
+        logger?.warn({ ip: session.remoteAddress }, 'too many inbound connections from one address');
+        return callback(Object.assign(new Error('4.7.0 Too many connections from your address, try again later'), { responseCode: 421 }));
+      }
+      perIp.set(session.remoteAddress, n);
+      (session as { counted?: boolean }).counted = true;
+      callback();
+    },
+    onClose(session) {
+      if (!(session as { counted?: boolean }).counted) return;
+      const n = (perIp.get(session.remoteAddress) ?? 1) - 1;
+      if (n <= 0) perIp.delete(session.remoteAddress);
+      else perIp.set(session.remoteAddress, n);
+    },
     // AUTH switched off entirely: not advertised, and with it goes
     // smtp-server's "authentication required" gate for MAIL/RCPT/DATA.
     disabledCommands: ['AUTH'],

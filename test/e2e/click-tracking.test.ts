@@ -14,6 +14,8 @@ test('links are parsed and re-encoded per RFC 3986; mailto and relative links ar
   assert.equal(out, '<a href="T(https://a.example/x?y=1&amp;z=2)">a</a> <a href=\'mailto:x@y.example\'>m</a> <a href="/rel">r</a>');
 });
 
+const BROWSER = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+
 for (const dialect of DIALECTS) {
   describe(`click tracking (${dialect})`, () => {
     let t: TestApp;
@@ -48,7 +50,13 @@ for (const dialect of DIALECTS) {
       assert.ok(tracked, hrefs.join(' '));
       assert.ok(hrefs.some((h) => /\/u\/[0-9a-z]+-[0-9a-f]{14}$/.test(h) && !h.includes('links.shop.example')), 'the unsubscribe link is not tracked');
       const path = new URL(tracked).pathname;
-      const go = await t.api('GET', path);
+      // a click seconds after delivery is a scanner's prefetch, not engagement (policy/machine-opens.ts)
+      const early = await t.api('GET', path, { headers: { 'user-agent': BROWSER } });
+      assert.equal(early.status, 302, 'a machine is redirected too');
+      assert.equal((await api('GET', `/v1/contacts/${encodeURIComponent('kim@customer.example')}`)).body.lastClickAt, null, 'a prefetch is no engagement');
+      // the reader comes back an hour later
+      await t.app.store.db.updateTable('recipients').set({ updated_at: Date.now() - 3_600_000 }).where('address', '=', 'kim@customer.example').execute();
+      const go = await t.api('GET', path, { headers: { 'user-agent': BROWSER } });
       assert.equal(go.status, 302);
       assert.equal(go.headers.location, 'https://shop.example/sale?from=mail&x=1');
       const contact = await api('GET', `/v1/contacts/${encodeURIComponent('kim@customer.example')}`);

@@ -163,4 +163,41 @@ describe('inbound MX', () => {
     again.quit();
     assert.match(info.response, /^250 /);
   });
+  test('a session dropped in the middle of DATA stores nothing, and the server keeps serving', async () => {
+    const t = await talk({ port: server.port, ca: ca.caPem });
+    await t.ehlo();
+    await t.command('MAIL FROM:<>');
+    await t.command(`RCPT TO:<${BOUNCE}>`);
+    assert.equal((await t.command('DATA')).code, 354);
+    // half a message, then the connection is gone
+    void t.command('Subject: half\r\n\r\nthe first line').catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    t.close();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(received.length, 0, 'a message without its final dot is never taken');
+    const conn = await mta();
+    assert.match((await conn.send({ from: '', to: [BOUNCE] }, DSN)).response, /^250 /);
+    conn.quit();
+  });
+
+  test('one client address holds at most the configured number of sessions: the next gets 421 4.7.0', async () => {
+    const capped = await startInboundServer({ host: '127.0.0.1', port: 0, tls: await ca.issue(['127.0.0.1']), hostname: 'mx.test', maxMessageBytes: MAX, handler, maxConnectionsPerIp: 3 });
+    try {
+      const open = [];
+      for (let i = 0; i < 3; i++) open.push(await talk({ port: capped.port, ca: ca.caPem }));
+      for (const o of open) assert.equal(o.greeting.code, 220);
+      const fourth = await talk({ port: capped.port, ca: ca.caPem });
+      assert.equal(fourth.greeting.code, 421);
+      assert.match(fourth.greeting.text, /^421 4\.7\.0 /);
+      fourth.close();
+      open[0].close();
+      await new Promise((r) => setTimeout(r, 100));
+      const again = await talk({ port: capped.port, ca: ca.caPem });
+      assert.equal(again.greeting.code, 220, 'a closed session frees its place');
+      again.close();
+      for (const o of open.slice(1)) o.close();
+    } finally {
+      await capped.close();
+    }
+  });
 });

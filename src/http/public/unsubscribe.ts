@@ -68,19 +68,32 @@ export function unsubscribeRoutes(d: UnsubscribeDeps) {
     app.get<{ Params: { token: string } }>('/u/:token', { config: { auth: 'public' } }, async (req, reply) => {
       const t = await target(req.params.token);
       if (!t) return invalid(reply);
+      const others = (await d.services.audience.subscriptions.ofContact(t.tenant_id, t.contact_id!)).filter((x) => x.list_id !== t.list_id);
+      // the list preferences: the contact's other lists of this sender, each with its own button
+      const prefs = others.length ? html`<h2>Your other lists</h2><ul>${others.map((o) => html`<li>${o.list}: ${o.status === 'unsubscribed' ? 'unsubscribed' : html`subscribed <form method="post" action="/u/${req.params.token}" style="display:inline"><input type="hidden" name="list" value="${o.list_id}"><button type="submit">Unsubscribe from ${o.list}</button></form>`}</li>`)}</ul>` : html``;
       return send(reply, 200, `Unsubscribe from ${t.list}`, html`<h1>Unsubscribe from ${t.list}</h1>
 <p>You will no longer receive the emails of the list <strong>${t.list}</strong> from ${t.from_name}.</p>
-<form method="post" action="/u/${req.params.token}"><button type="submit" name="confirm" value="1">Unsubscribe</button></form>`);
+<form method="post" action="/u/${req.params.token}"><button type="submit" name="confirm" value="1">Unsubscribe</button></form>${prefs}`);
     });
 
     app.post<{ Params: { token: string } }>('/u/:token', { config: { auth: 'public' }, bodyLimit: 4096 }, async (req, reply) => {
       const t = await target(req.params.token);
       if (!t) return invalid(reply);
-      const r = await d.services.audience.subscriptions.unsubscribe(t.tenant_id, t.list_id!, t.contact_id!, isOneClick(req.body) ? 'one-click' : 'unsubscribe-page');
+      // another list of the same contact and sender, chosen on the preferences part of the page
+      const other = !isOneClick(req.body) ? otherList(req.body) : undefined;
+      const chosen = other ? (await d.services.audience.subscriptions.ofContact(t.tenant_id, t.contact_id!)).find((x) => x.list_id === other) : undefined;
+      if (other && !chosen) return invalid(reply);
+      const listId = chosen?.list_id ?? t.list_id!;
+      const r = await d.services.audience.subscriptions.unsubscribe(t.tenant_id, listId, t.contact_id!, isOneClick(req.body) ? 'one-click' : 'unsubscribe-page');
       if (!r.ok) return invalid(reply);
-      return send(reply, 200, 'Unsubscribed', html`<h1>You are unsubscribed</h1><p>You will no longer receive the emails of the list <strong>${t.list}</strong>. It takes effect now, including for a sending already under way.</p>`);
+      return send(reply, 200, 'Unsubscribed', html`<h1>You are unsubscribed</h1><p>You will no longer receive the emails of the list <strong>${chosen?.list ?? t.list}</strong>. It takes effect now, including for a sending already under way.</p>`);
     });
   };
+}
+
+function otherList(body: unknown): string | undefined {
+  const v = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).list : undefined;
+  return typeof v === 'string' && v.length <= 64 ? v : undefined;
 }
 
 function isOneClick(body: unknown): boolean {
