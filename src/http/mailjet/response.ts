@@ -1,9 +1,9 @@
 // The Send API's answers: the response body and its overall status, the
 // Mailjet ids of each recipient, and Basic auth parsing. Pure; split from
 // translate.ts (the request side) to keep each file one concept.
-import { createHash } from 'node:crypto';
 import type { Result } from '../../errors.ts';
 import type { Address, OutgoingMessage, SendReceipt, SentRecipient } from '../../compose/types.ts';
+import { mailjetIds } from '../../ids.ts';
 import { messageErrorFromFailure, type MailjetMessageError, type MailjetMessageResult, type MailjetRecipientResult } from './translate.ts';
 
 /** What a sandboxed message would have been sent to: Mailjet answers these with empty ids. */
@@ -60,27 +60,10 @@ function recipientResult(r: SentRecipient, base: string): MailjetRecipientResult
   return { Email: r.email, MessageUUID: uuid, MessageID: id, MessageHref: `${base}/v3/REST/message/${id}` };
 }
 
-/**
- * Mailjet's per-recipient ids derived from envoi's recipient id, so they are
- * stable and need no extra column: SHA-256 of the id gives a UUID (version 8,
- * "custom", RFC 9562) from its first 16 bytes and a MessageID from the next 7
- * bytes masked to 53 bits, a positive integer JavaScript and JSON clients
- * hold exactly. With 2^53 values, a collision among 10 million recipients has
- * a chance of about 1 in 180; an endpoint that looks messages up by MessageID
- * must therefore store or index it rather than assume it unique.
- */
-export function mailjetIds(recipientId: string): { uuid: string; id: number } {
-  const h = createHash('sha256').update(`envoi/mailjet/${recipientId}`).digest();
-  const u = Buffer.from(h.subarray(0, 16));
-  u[6] = (u[6] & 0x0f) | 0x80;
-  u[8] = (u[8] & 0x3f) | 0x80;
-  const hex = u.toString('hex');
-  const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-  const n = h.readUIntBE(16, 6) * 2 ** 5 + (h[22] >> 3); // 48 + 5 = 53 bits
-  return { uuid, id: n === 0 ? 1 : n };
-}
 
 /** user and password of an HTTP Basic Authorization header (RFC 7617), or undefined. */
+export { mailjetIds };
+
 export function parseBasicAuth(header: string | undefined): { user: string; pass: string } | undefined {
   const m = header ? /^Basic[ \t]+([A-Za-z0-9+/=._~-]+)[ \t]*$/i.exec(header) : null;
   if (!m) return undefined;
