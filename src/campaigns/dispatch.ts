@@ -24,9 +24,12 @@ export interface DispatchDeps {
   streams: Streams;
   templates: Templates;
   publicUrl(): string;
+  /** tenant allowed? (reputation/controls.ts: suspended, throttled, capped, domain paused at a provider): null, or hold the row until a time */
+  gate?(r: Recipient, fromDomain: string): Promise<{ hold: number; reason: string } | null>;
 }
 
-export type Decision = { deliver: Buffer } | { drop: string };
+/** hold: not now, the row waits in the queue until then (the tenant's state may change); drop: never */
+export type Decision = { deliver: Buffer } | { drop: string } | { hold: number; reason: string };
 
 export function createDispatch(d: DispatchDeps) {
   const { db, clock } = d;
@@ -73,6 +76,8 @@ export function createDispatch(d: DispatchDeps) {
       if (suppressed) return { drop: `suppressed (${suppressed.reason})` };
       const shape = await shapeOf(r.campaign_id!);
       if (typeof shape === 'string') return { drop: shape };
+      const held = await d.gate?.(r, shape.fromDomain);
+      if (held) return held;
       const consent = sub.consent_id
         ? (await db.selectFrom('consent_records').select(['source', 'opt_in', 'collected_at', 'ip', 'confirmed_at', 'confirm_ip']).where('id', '=', sub.consent_id).executeTakeFirst()) ?? null
         : null;

@@ -17,7 +17,7 @@ import { appendEvents } from '../events/log.ts';
 import { createTemplates } from './templates.ts';
 import { createLifecycle } from './lifecycle.ts';
 import { createRunner } from './runner.ts';
-import { createDispatch } from './dispatch.ts';
+import { createDispatch, type DispatchDeps } from './dispatch.ts';
 import { composeForRecipient } from './compose-campaign.ts';
 
 export interface CampaignDeps {
@@ -33,6 +33,8 @@ export interface CampaignDeps {
   publicUrl(): string;
   /** wakes the delivery workers */
   notify(): void;
+  /** the dispatch checklist's "tenant allowed?" (reputation/controls.ts) */
+  gate?: DispatchDeps['gate'];
 }
 
 export function createCampaigns(d: CampaignDeps) {

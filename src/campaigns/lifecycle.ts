@@ -20,6 +20,7 @@ import { renderTemplate } from '../compose/templates/index.ts';
 import { lint, verdict, type Finding } from '../compose/lint/index.ts';
 import type { Resolver } from '../net/resolver.ts';
 import { localToUtc } from './local-time.ts';
+import { doctorGate } from '../doctor/gate.ts';
 
 export interface CampaignInput {
   name: string;
@@ -33,6 +34,8 @@ export interface CampaignInput {
   stream?: string;
   /** click tracking through the tenant's tracking host (default on when the profile has one) */
   trackClicks?: boolean;
+  /** the open pixel (default on); off, engagement comes from clicks only */
+  trackOpens?: boolean;
 }
 
 export interface LifecycleDeps {
@@ -86,6 +89,7 @@ export function createLifecycle(d: LifecycleDeps) {
       name: input.name.trim(), template_version_id: v.id, list_ids: JSON.stringify(listIds), segment: input.segment ?? null,
       stream: input.stream ?? 'marketing', from_address: from.value.email, from_name: fromName, reply_to: replyTo,
       track_clicks: input.trackClicks === false ? 0 : 1,
+      track_opens: input.trackOpens === false ? 0 : 1,
     });
   }
 
@@ -98,6 +102,16 @@ export function createLifecycle(d: LifecycleDeps) {
   }
 
   const conflict = (c: Campaign, want: string) => fail('conflict', `campaign ${c.name} is ${c.status}; cannot ${want}`);
+
+  // The doctor's gate (issue 8), at submit and at schedule: in smtp mode a From
+  // domain whose last doctor report failed a blocking check (SPF, DKIM, DMARC,
+  // PTR, blocklists…) sends no marketing, and the refusal names each fix. The
+  // sandbox is not gated: nothing leaves the machine.
+  const gate = async (c: Campaign): Promise<Result<unknown>> => {
+    if (d.sandbox) return ok(null);
+    const domain = await d.domains.find(c.tenant_id, c.from_address.slice(c.from_address.lastIndexOf('@') + 1));
+    return domain ? doctorGate(db, domain.id) : ok(null);
+  };
 
   return {
     async create(tenantId: string, input: CampaignInput): Promise<Result<Campaign>> {
@@ -166,6 +180,8 @@ export function createLifecycle(d: LifecycleDeps) {
       const c = await this.get(tenantId, id);
       if (!c) return fail('not_found', `no campaign ${id}`);
       if (c.status !== 'draft') return conflict(c, 'submit it (only drafts are submitted)');
+      const gated = await gate(c);
+      if (!gated.ok) return gated;
       const checked = await this.check(c);
       if (!checked.ok) return checked;
       const v = verdict(checked.value.findings);
@@ -192,6 +208,8 @@ export function createLifecycle(d: LifecycleDeps) {
       const c = await this.get(tenantId, id);
       if (!c) return fail('not_found', `no campaign ${id}`);
       if (c.status !== 'approved') return conflict(c, 'schedule it (submit it first; campaigns in review need an operator)');
+      const gated = await gate(c);
+      if (!gated.ok) return gated;
       let when = clock.now();
       if (at) {
         const tz = (await d.profiles.get(tenantId))?.timezone ?? 'UTC';

@@ -33,6 +33,8 @@ export interface TransactionalDeps {
   limits: { maxMessageBytes: number; maxRecipients: number };
   /** tells the delivery workers there is work (they also poll) */
   notify(): void;
+  /** the tenant's status, caps and suspension (reputation/controls.ts): may it send this many more on this stream now? */
+  admit?(tenant: Tenant, recipients: number, streamKind: string): Promise<Result<void>>;
 }
 
 export interface Idempotency {
@@ -56,7 +58,7 @@ export function createTransactional(deps: TransactionalDeps) {
   const { db, clock } = deps;
 
   /** The checks every send passes, whatever its entry point. */
-  async function authorise(tenantId: string, streamName: string, fromDomain: string): Promise<Result<{ tenant: Tenant; stream: Stream; domain: Domain }>> {
+  async function authorise(tenantId: string, streamName: string, fromDomain: string, recipients = 1): Promise<Result<{ tenant: Tenant; stream: Stream; domain: Domain }>> {
     const tenant = await deps.tenants.find(tenantId);
     if (!tenant) return fail('auth.invalid', 'unknown tenant');
     if (tenant.status === 'disabled') return fail('tenant.not_active', `the account ${tenant.name} is disabled`);
@@ -69,6 +71,9 @@ export function createTransactional(deps: TransactionalDeps) {
     if (!domain || !domain.verified) {
       return fail('message.from_not_verified', `${fromDomain} is not a verified sending domain of this account; add it with "envoi domain add ${fromDomain}"`, 'from.email');
     }
+    // last: a refused send above counts nothing against the daily cap
+    const admitted = await deps.admit?.(tenant, recipients, stream.kind);
+    if (admitted && !admitted.ok) return admitted;
     return ok({ tenant, stream, domain });
   }
 
@@ -157,7 +162,7 @@ export function createTransactional(deps: TransactionalDeps) {
       }
       const v = validateMessage(input, deps.limits.maxRecipients);
       if (!v.ok) return v;
-      const auth = await authorise(tenantId, input.stream ?? 'transactional', v.value.fromDomain);
+      const auth = await authorise(tenantId, input.stream ?? 'transactional', v.value.fromDomain, v.value.recipients.length);
       if (!auth.ok) return auth;
       const now = clock.now();
       const id = newId('msg', now);
@@ -189,7 +194,7 @@ export function createTransactional(deps: TransactionalDeps) {
       }
       if (!recipients.length) return fail('message.no_recipients', 'no recipients');
       if (recipients.length > deps.limits.maxRecipients) return fail('request.invalid', `at most ${deps.limits.maxRecipients} recipients per message`);
-      const auth = await authorise(tenantId, streamName, from.value.domain);
+      const auth = await authorise(tenantId, streamName, from.value.domain, recipients.length);
       if (!auth.ok) return auth;
       const now = clock.now();
       const id = newId('msg', now);

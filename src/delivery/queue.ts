@@ -2,7 +2,7 @@
 // next attempt time has come. Workers claim due rows with a lease; on
 // PostgreSQL the claim skips rows another worker holds (FOR UPDATE SKIP
 // LOCKED), and a dead worker's lease simply expires.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, Recipient } from '../store/schema.ts';
 import type { DialectName } from '../store/connect.ts';
 
@@ -34,3 +34,11 @@ export async function claimDue(db: Kysely<Database>, dialect: DialectName, o: Cl
     .returningAll()
     .execute();
 }
+
+/**
+ * The status of a row, as a filter no index serves: beside `id IN (…)`,
+ * SQLite's planner would otherwise walk the (status, next_attempt_at) index —
+ * every queued row of every campaign — instead of the primary key. Use as
+ * `.where(statusUnindexed, '=', 'queued')`.
+ */
+export const statusUnindexed = sql<string>`coalesce(${sql.ref('status')}, '')`;

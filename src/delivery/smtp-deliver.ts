@@ -1,24 +1,32 @@
-// Direct delivery to the recipient's MX (issue 5), one recipient at a time.
-// The checklist before connecting: where does the domain's mail go (MX),
-// which provider is it, is marketing to it in quiet hours (AF-9), is the
-// provider slowed down or paused by an earlier reply (GM-11), is a
-// connection slot free (per provider and IP pool)? Then STARTTLS-required
-// SMTP (GM-7) from the stream's IP pool address with its EHLO name (MC-5,
-// AF-19), the reply classified (policy/replies.ts) and its outcome written.
+// Direct delivery to the recipients' MX hosts (issue 5), many at once.
+// The checklist for each recipient, before it waits for a session: where
+// does the domain's mail go (MX), which provider is it, is marketing to it in
+// quiet hours (AF-9), is the provider slowed down or paused by an earlier
+// reply (GM-11)? Then it joins the ready queue of its egress path
+// (egress/path.ts); the path's lanes — at most the provider's connection cap
+// per (provider, IP pool), at most delivery.concurrency in all — each keep
+// one STARTTLS-required (GM-7) SMTP session from the pool's address with its
+// EHLO name (MC-5, AF-19) and send on it message after message
+// (egress/session.ts). Each reply is classified (policy/replies.ts) and its
+// outcome handed to the group writer (outcomes.ts).
 //
-// Not yet here (issue 5 continues): connection reuse across messages, the
-// shared caps in Redis, warm-up budgets, MTA-STS, smart-host mode.
+// Not yet here (issue 5 continues): shared caps in Redis (egress/state.ts is
+// the seam), rates, warm-up budgets, MTA-STS, smart-host mode.
 import type { Logger } from 'pino';
 import type { Recipient } from '../store/schema.ts';
 import type { Clock } from '../clock.ts';
-import type { MxRouter } from './route/mx.ts';
+import type { MxRouter, Route } from './route/mx.ts';
 import type { Outcomes } from './outcomes.ts';
 import { headersOf } from './outcomes.ts';
-import { openSession, type SendOutcome } from './smtp/transport.ts';
+import { openSession, type SendFailure, type SendOutcome } from './smtp/transport.ts';
 import { loadProviders, providerForMx, reactionFor, type ProviderProfile } from '../policy/providers.ts';
 import { classifyReply } from '../policy/replies.ts';
 import { nextAllowed, inQuietHours } from '../policy/quiet-hours.ts';
 import { expired, nextAttemptDelay } from '../policy/retry.ts';
+import { EgressPath, type PathJob } from './egress/path.ts';
+import { LaneBudget } from './egress/lanes.ts';
+import { LaneSession, type Target } from './egress/session.ts';
+import { createLocalEgressState, SLOT_TTL_MS, type EgressSlot, type EgressState } from './egress/state.ts';
 
 export interface SmtpDeliveryOptions {
   clock: Clock;
@@ -34,26 +42,53 @@ export interface SmtpDeliveryOptions {
   /** extra CA certificates to trust (tests) */
   ca?: string;
   timeoutsMs?: { connect?: number; command?: number };
+  /** the provider profiles, configured overrides applied (default: the shipped ones) */
+  providers?: ProviderProfile[];
+  /** lanes (sessions sending) at once in this process (delivery.concurrency) */
+  concurrency?: number;
+  /** a session with nothing to send is closed after this long */
+  idleMs?: number;
+  /** connection slots and holds per egress path (default: this process's own) */
+  state?: EgressState;
 }
 
 export interface DeliveryJob {
   r: Recipient;
-  raw: Buffer;
   workerId: string;
   /** marketing honours quiet hours; transactional never waits for them */
   marketing: boolean;
   ipPool: string;
   /** when the message was accepted: its age decides expiry */
   acceptedAt: number;
+  /** The message, read or composed right before it goes on the wire (the
+   * dispatch checklist runs then); null when it is not to be sent, its row
+   * already settled (dropped) or released. */
+  body(): Promise<Buffer | null>;
 }
 
-export function createSmtpDelivery(o: SmtpDeliveryOptions) {
-  const providers = loadProviders();
-  // per (provider, pool): open connections, and until when the provider is slowed down or paused
-  const busy = new Map<string, number>();
-  const holdUntil = new Map<string, { until: number; why: string }>();
+interface Queued extends PathJob {
+  j: DeliveryJob;
+  provider: ProviderProfile;
+  /** settles the job's deliver() with the write of its outcome */
+  done(write: Promise<void>): void;
+}
 
-  function outcomeData(target: { host: string; ip: string } | null, out: SendOutcome | null, extra: Record<string, unknown> = {}) {
+type Attempt = { out: SendOutcome; target: Target | null; retried?: SendFailure };
+
+export function createSmtpDelivery(o: SmtpDeliveryOptions) {
+  const providers = o.providers ?? loadProviders();
+  const state = o.state ?? createLocalEgressState();
+  const idleMs = o.idleMs ?? 5_000;
+  const paths = new Map<string, EgressPath<Queued>>();
+  const budget = new LaneBudget<EgressPath<Queued>>(o.concurrency ?? 64);
+  const providerOf = new WeakMap<Route, ProviderProfile>();
+  /** lanes started on a path that have not taken their first job yet */
+  const starting = new WeakMap<EgressPath<Queued>, number>();
+  let closing = false;
+
+  const postpone = (j: DeliveryJob, until: number) => o.outcomes.postpone(j.r, j.workerId, o.clock.now(), until);
+
+  function outcomeData(target: Target | null, out: SendOutcome | null, extra: Record<string, unknown> = {}) {
     const base: Record<string, unknown> = { ...extra };
     if (target) Object.assign(base, { remoteHost: target.host, remoteIp: target.ip });
     if (out?.kind === 'sent') Object.assign(base, { tls: out.tls, code: out.response.code, text: out.response.text });
@@ -61,7 +96,7 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
     return base;
   }
 
-  async function retryOrExpire(j: DeliveryJob, now: number, data: Record<string, unknown>, retryAfterMinutes?: number) {
+  function retryOrExpire(j: DeliveryJob, now: number, data: Record<string, unknown>, retryAfterMinutes?: number): Promise<void> {
     if (expired(j.acceptedAt, now, j.marketing ? 'marketing' : 'transactional')) {
       return o.outcomes.final(j.r, j.workerId, 'expired', now, { ...data, reason: 'expired' });
     }
@@ -69,69 +104,59 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
     return o.outcomes.deferred(j.r, j.workerId, now, now + delay, data);
   }
 
-  async function attempt(j: DeliveryJob, provider: ProviderProfile, host: { host: string; ips: string[] }): Promise<{ target: { host: string; ip: string }; out: SendOutcome }> {
-    const target = { host: host.host, ip: host.ips[0], port: o.port };
-    const session = await openSession(target, {
-      ehloName: o.ehloName, localAddress: o.pools[j.ipPool], tls: provider.tls, verifyCertificates: provider.verifyCertificates, ca: o.ca,
-      connectTimeoutMs: o.timeoutsMs?.connect, socketTimeoutMs: o.timeoutsMs?.command, greetingTimeoutMs: o.timeoutsMs?.command,
-    });
-    if ('kind' in session) return { target, out: session };
-    try {
-      return { target, out: await session.send({ from: j.r.envelope_from, to: [j.r.address] }, j.raw) };
-    } finally {
-      await session.close();
+  const open = (provider: ProviderProfile, ipPool: string) => (target: Target) => openSession({ ...target, port: o.port }, {
+    ehloName: o.ehloName, localAddress: o.pools[ipPool], tls: provider.tls, verifyCertificates: provider.verifyCertificates, ca: o.ca,
+    connectTimeoutMs: o.timeoutsMs?.connect, socketTimeoutMs: o.timeoutsMs?.command, greetingTimeoutMs: o.timeoutsMs?.command,
+  });
+
+  /** The connection went away with no reply (closed, reset, cut mid-DATA): nothing was refused, the session is to blame. */
+  const brokeOff = (out: SendOutcome): out is SendFailure =>
+    out.kind === 'failed' && out.code === undefined && !out.oversize && !out.tlsRefused && out.stage !== 'timeout';
+
+  /** Sends on the lane's session; a session that breaks off is dropped and the message tried once more, at once, on a new one. */
+  async function send(lane: LaneSession, q: Queued, raw: Buffer): Promise<Attempt> {
+    let retried: SendFailure | undefined;
+    for (;;) {
+      const got = await lane.forHosts(q.hosts);
+      if ('failure' in got) return { out: got.failure, target: got.target, retried };
+      const out = await got.session.send({ from: q.j.r.envelope_from, to: [q.j.r.address] }, raw);
+      if (!brokeOff(out)) return { out, target: got.target, retried };
+      await lane.close();
+      if (retried) return { out, target: got.target, retried };
+      retried = out;
     }
   }
 
-  return {
-    async deliver(j: DeliveryJob): Promise<void> {
-      const now = o.clock.now();
-      const domain = j.r.address.slice(j.r.address.lastIndexOf('@') + 1);
-      const route = await o.router.route(domain);
-      if (route.kind === 'no-mail') {
-        return o.outcomes.final(j.r, j.workerId, 'bounced', now, { category: 'unknown-domain', hard: true, reason: route.reason, text: `${domain}: ${route.reason}` }, { hardBounce: true });
-      }
-      if (route.kind === 'dns-error') return retryOrExpire(j, now, { stage: 'dns', text: `DNS lookup of ${domain} failed (${route.code})` });
-
-      const provider = providerForMx(route.hosts.map((h) => h.host), providers);
-      // "default" gathers every other receiver: its caps and slowdowns are per MX host, not shared by all of them
-      const key = `${provider.name === 'default' ? `default:${route.hosts[0].host}` : provider.name}|${j.ipPool}`;
-      if (j.marketing && provider.quietHours && inQuietHours(now, provider.quietHours)) {
-        return o.outcomes.postpone(j.r, j.workerId, now, nextAllowed(now, provider.quietHours));
-      }
-      const hold = holdUntil.get(key);
-      if (hold && hold.until > now) return o.outcomes.postpone(j.r, j.workerId, now, hold.until);
-      if ((busy.get(key) ?? 0) >= provider.maxConnections) return o.outcomes.postpone(j.r, j.workerId, now, now + 1000);
-
-      busy.set(key, (busy.get(key) ?? 0) + 1);
-      let last: { target: { host: string; ip: string }; out: SendOutcome } | undefined;
-      try {
-        for (const host of route.hosts) {
-          last = await attempt(j, provider, host);
-          // a host that did not answer: try the next MX; one that answered has spoken for the domain
-          if (last.out.kind === 'sent' || (last.out.stage !== 'connect' && last.out.stage !== 'greeting') || last.out.code) break;
-        }
-      } finally {
-        busy.set(key, (busy.get(key) ?? 1) - 1);
-      }
-      const { target, out } = last!;
-      const done = o.clock.now();
-      if (out.kind === 'sent' && out.recipients[0]?.accepted && out.response.code < 300) {
-        return o.outcomes.final(j.r, j.workerId, 'delivered', done, outcomeData(target, out, { provider: provider.name }));
-      }
-      const code = out.kind === 'sent' ? (out.recipients[0]?.accepted ? out.response.code : out.recipients[0]?.code ?? 0) : out.code ?? 0;
-      const text = out.kind === 'sent' ? (out.recipients[0]?.accepted ? out.response.text : out.recipients[0]?.text ?? '') : out.text;
-      const failure = { ...outcomeData(target, out, { provider: provider.name, code, text }), transcript: out.transcript, headers: headersOf(j.raw) };
-      if (out.kind === 'failed' && !out.code) return retryOrExpire(j, done, failure);
-      const reaction = reactionFor(provider, code, text, providers);
-      if (reaction && reaction.action !== 'domain-fault') {
-        holdUntil.set(key, { until: done + (reaction.durationMinutes ?? 15) * 60_000, why: reaction.example });
-      }
-      const c = classifyReply(code, text, { provider: provider.name });
-      const data = { ...failure, classification: c, reaction: reaction?.action, fault: reaction?.fault };
+  /** The outcome of an attempt, classified; `held` when the reply put a hold on the path. */
+  async function record(path: EgressPath<Queued>, q: Queued, a: Attempt, raw: Buffer): Promise<{ write: Promise<void>; held?: number }> {
+    const { j, provider } = q;
+    const { out, target } = a;
+    const done = o.clock.now();
+    const extra = { provider: provider.name, ...(a.retried ? { retriedAfter: { stage: a.retried.stage, text: a.retried.text } } : {}) };
+    if (out.kind === 'sent' && out.recipients[0]?.accepted && out.response.code < 300) {
+      return { write: o.outcomes.final(j.r, j.workerId, 'delivered', done, outcomeData(target, out, extra)) };
+    }
+    const code = out.kind === 'sent' ? (out.recipients[0]?.accepted ? out.response.code : out.recipients[0]?.code ?? 0) : out.code ?? 0;
+    const text = out.kind === 'sent' ? (out.recipients[0]?.accepted ? out.response.text : out.recipients[0]?.text ?? '') : out.text;
+    const failure = { ...outcomeData(target, out, { ...extra, code, text }), transcript: out.transcript, headers: headersOf(raw) };
+    if (out.kind === 'failed' && out.oversize) {
+      // the receiver said beforehand it takes nothing this large: no retry can help, but the address is not at fault (no suppression)
+      const data = { ...failure, reason: 'message-too-large', size: out.oversize, classification: { kind: 'bounced', category: 'message-rejected', hard: false } };
+      return { write: o.outcomes.final(j.r, j.workerId, 'bounced', done, data) };
+    }
+    if (out.kind === 'failed' && !out.code) return { write: retryOrExpire(j, done, failure) };
+    const reaction = reactionFor(provider, code, text, providers);
+    let held: number | undefined;
+    if (reaction && reaction.action !== 'domain-fault') {
+      held = done + (reaction.durationMinutes ?? 15) * 60_000;
+      await state.hold(path.key, { until: held, why: reaction.example });
+    }
+    const c = classifyReply(code, text, { provider: provider.name });
+    const data = { ...failure, classification: c, reaction: reaction?.action, fault: reaction?.fault };
+    const write = (() => {
       switch (c.kind) {
         case 'delivered':
-          return o.outcomes.final(j.r, j.workerId, 'delivered', done, outcomeData(target, out, { provider: provider.name }));
+          return o.outcomes.final(j.r, j.workerId, 'delivered', done, outcomeData(target, out, extra));
         case 'deferred':
           return retryOrExpire(j, done, data, c.retryAfterMinutes);
         case 'bounced':
@@ -140,6 +165,181 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
         case 'blocked':
           return c.permanent ? o.outcomes.final(j.r, j.workerId, 'blocked', done, data) : retryOrExpire(j, done, data);
       }
+    })();
+    return { write, held };
+  }
+
+  /** Everything queued on a held path waits in the database until the hold ends. */
+  function holdPath(path: EgressPath<Queued>, until: number): void {
+    for (const x of path.drain()) x.done(postpone(x.j, until));
+  }
+
+  /** One job on a lane; true when the lane should stop (the path is held). */
+  async function runJob(path: EgressPath<Queued>, lane: LaneSession, q: Queued): Promise<boolean> {
+    const hold = await state.holdOf(path.key, o.clock.now());
+    if (hold) {
+      q.done(postpone(q.j, hold.until));
+      holdPath(path, hold.until);
+      return true;
+    }
+    let raw: Buffer | null;
+    try {
+      raw = await q.j.body();
+    } catch (err) {
+      o.logger.error({ err, recipient: q.j.r.id }, 'delivery: could not prepare the message; trying again in a minute');
+      q.done(postpone(q.j, o.clock.now() + 60_000));
+      return false;
+    }
+    if (raw === null) {
+      q.done(Promise.resolve());
+      return false;
+    }
+    const attempt = await send(lane, q, raw);
+    const { write, held } = await record(path, q, attempt, raw);
+    q.done(write);
+    if (held === undefined) return false;
+    holdPath(path, held);
+    return true;
+  }
+
+  async function runLane(path: EgressPath<Queued>, provider: ProviderProfile, ipPool: string, slot: EgressSlot): Promise<void> {
+    const lane = new LaneSession(open(provider, ipPool), provider.messagesPerConnection);
+    let first = true;
+    let renewed = performance.now();
+    try {
+      for (;;) {
+        if (performance.now() - renewed > SLOT_TTL_MS / 3) {
+          renewed = performance.now();
+          if (!(await slot.renew())) break; // lost (a stall longer than the slot's life): another may hold it now
+        }
+        const q = closing ? undefined : path.take(lane.host);
+        if (first) {
+          first = false;
+          starting.set(path, (starting.get(path) ?? 1) - 1);
+        }
+        if (!q) {
+          if (closing || !lane.isOpen || idleMs === 0) break;
+          if (!(await path.waitForWork(idleMs))) break;
+          continue;
+        }
+        const t0 = performance.now();
+        if (await runJob(path, lane, q)) break;
+        path.took(performance.now() - t0);
+        // another path waits for a lane: hand this one over at the end of its session, at once for transactional mail
+        if (budget.othersWaiting(path) && (!lane.isOpen || lane.spent || budget.othersWaiting(path, (p) => p.hasTransactional))) break;
+      }
+    } finally {
+      if (first) starting.set(path, (starting.get(path) ?? 1) - 1);
+      await lane.close();
+    }
+  }
+
+  function startLane(path: EgressPath<Queued>, provider: ProviderProfile, ipPool: string): void {
+    path.lanes++;
+    starting.set(path, (starting.get(path) ?? 0) + 1);
+    void (async () => {
+      let slot: EgressSlot | null = null;
+      try {
+        slot = await state.acquire(path.key, path.maxConnections);
+        // the slots are taken elsewhere (another worker, with a shared state): look again in a second
+        if (!slot) setTimeout(() => pump(path, provider, ipPool), 1_000).unref();
+        else await runLane(path, provider, ipPool, slot);
+      } catch (err) {
+        o.logger.error({ err, path: path.key }, 'delivery lane failed');
+      } finally {
+        if (!slot) starting.set(path, (starting.get(path) ?? 1) - 1);
+        else await slot.release().catch((err) => o.logger.warn({ err, path: path.key }, 'could not release a connection slot'));
+        path.lanes--;
+        budget.give();
+        // work left here waits behind the paths already in line (after a refused slot: the timer's turn)
+        if (path.size) {
+          if (slot) budget.wait(path);
+        } else if (path.lanes === 0 && paths.get(path.key) === path) paths.delete(path.key);
+        startWaiting();
+      }
+    })();
+  }
+
+  /** Free places go to the paths in line, transactional ones first, until one is used or none waits. */
+  function startWaiting(): void {
+    while (budget.hasRoom && !closing) {
+      const next = budget.next((p) => p.hasTransactional);
+      if (!next) return;
+      pumpPath(next);
+    }
+  }
+
+  const laneArgs = new WeakMap<EgressPath<Queued>, { provider: ProviderProfile; ipPool: string }>();
+  const pumpPath = (path: EgressPath<Queued>) => {
+    const a = laneArgs.get(path);
+    if (a) pump(path, a.provider, a.ipPool);
+  };
+
+  /** New work on a path: an idle lane takes it, or a new lane starts if the caps allow. */
+  function pump(path: EgressPath<Queued>, provider: ProviderProfile, ipPool: string): void {
+    if (closing || !path.size) return;
+    if (path.wakeOne()) return;
+    if (path.lanes >= path.maxConnections || (starting.get(path) ?? 0) >= path.size) return;
+    if (!budget.take(path)) {
+      // every lane is taken: end an idle one elsewhere to make room
+      for (const p of paths.values()) if (p !== path && p.dismissIdle()) break;
+      return;
+    }
+    startLane(path, provider, ipPool);
+  }
+
+  function pathOf(key: string, provider: ProviderProfile, ipPool: string): EgressPath<Queued> {
+    let path = paths.get(key);
+    if (!path) {
+      path = new EgressPath<Queued>(key, provider.maxConnections, Math.max(16, provider.maxConnections * 4));
+      paths.set(key, path);
+      laneArgs.set(path, { provider, ipPool });
+    }
+    return path;
+  }
+
+  return {
+    /** Delivers one claimed recipient; resolves once its outcome is written (or the row released). */
+    async deliver(j: DeliveryJob): Promise<void> {
+      const now = o.clock.now();
+      if (closing) return postpone(j, now);
+      const domain = j.r.address.slice(j.r.address.lastIndexOf('@') + 1);
+      const route = await o.router.route(domain);
+      if (route.kind === 'no-mail') {
+        return o.outcomes.final(j.r, j.workerId, 'bounced', now, { category: 'unknown-domain', hard: true, reason: route.reason, text: `${domain}: ${route.reason}` }, { hardBounce: true });
+      }
+      if (route.kind === 'dns-error') return retryOrExpire(j, now, { stage: 'dns', text: `DNS lookup of ${domain} failed (${route.code})` });
+
+      let provider = providerOf.get(route);
+      if (!provider) providerOf.set(route, (provider = providerForMx(route.hosts.map((h) => h.host), providers)));
+      // "default" gathers every other receiver: its caps and slowdowns are per MX host, not shared by all of them
+      const key = `${provider.name === 'default' ? `default:${route.hosts[0].host}` : provider.name}|${j.ipPool}`;
+      if (j.marketing && provider.quietHours && inQuietHours(now, provider.quietHours)) return postpone(j, nextAllowed(now, provider.quietHours));
+      const hold = await state.holdOf(key, now);
+      if (hold) return postpone(j, hold.until);
+
+      const path = pathOf(key, provider, j.ipPool);
+      return new Promise<void>((resolve, reject) => {
+        const q: Queued = { transactional: j.r.campaign_id === null, hosts: route.hosts, j, provider, done: (w) => void w.then(resolve, reject) };
+        if (!path.push(q)) return q.done(postpone(j, path.overflowUntil(now)));
+        pump(path, provider, j.ipPool);
+      });
+    },
+
+    /** Stops: queued recipients go back to the database, lanes finish the message in hand and close their sessions. */
+    async close(): Promise<void> {
+      closing = true;
+      for (const p of paths.values()) {
+        for (const q of p.drain()) q.done(postpone(q.j, o.clock.now()));
+        while (p.dismissIdle());
+      }
+      await budget.idle();
+      await o.outcomes.flush();
+    },
+
+    /** what runs now, for tests and logs */
+    stats() {
+      return { lanes: budget.inUse, paths: [...paths.values()].map((p) => ({ key: p.key, lanes: p.lanes, queued: p.size })) };
     },
   };
 }

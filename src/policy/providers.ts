@@ -168,3 +168,15 @@ export function reactionFor(profile: ProviderProfile, code: number, text: string
   if (own || profile.name === 'default') return own;
   return providers.find((p) => p.name === 'default')?.reactions.find((r) => reacts(r, code, enhanced, flat));
 }
+
+/** What configuration may change in a shipped profile (delivery.providers). */
+export type ProviderOverride = Partial<Pick<ProviderProfile, 'maxConnections' | 'messagesPerConnection' | 'ratePerMinute' | 'tls' | 'verifyCertificates'>>;
+
+/** The profiles with configured overrides applied; an override naming no
+ * profile is a thrown error (a typo must fail at start, not be ignored). */
+export function withOverrides(providers: ProviderProfile[], overrides: Record<string, ProviderOverride>): ProviderProfile[] {
+  for (const name of Object.keys(overrides)) {
+    if (!providers.some((p) => p.name === name)) throw new Error(`delivery.providers: no provider profile named "${name}" (known: ${providers.map((p) => p.name).join(', ')})`);
+  }
+  return providers.map((p) => (overrides[p.name] ? deepFreeze({ ...p, ...overrides[p.name] }) : p));
+}

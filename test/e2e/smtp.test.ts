@@ -72,7 +72,7 @@ for (const dialect of DIALECTS) {
       const inb = await talk({ port: t.app.ports.inbound, ca: t.ca });
       await inb.ehlo('spammer.example');
       assert.equal((await inb.command('MAIL FROM:<someone@elsewhere.example>')).code, 250);
-      for (const target of ['victim@elsewhere.example', 'victim%elsewhere.example@shop.example', 'postmaster@shop.example']) {
+      for (const target of ['victim@elsewhere.example', 'victim%elsewhere.example@shop.example', 'news@shop.example', 'postmaster@elsewhere.example']) {
         const r = await inb.command(`RCPT TO:<${target}>`);
         assert.equal(r.code, 550, `${target}: ${r.text}`);
         assert.match(r.text, /^550 5\.1\.1/);

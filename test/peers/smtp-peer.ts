@@ -29,6 +29,8 @@ export interface PeerScript {
   slowAt?: PeerStep;
   /** close the connection: after the greeting, instead of the MAIL or RCPT reply, or in the middle of the message */
   dropAfter?: PeerStep;
+  /** cut the connection in the middle of the n-th message's data (1-based, counted over the peer's life) when this says so */
+  dropDuringData?: (n: number, envelope: { from: string; to: string[] }) => boolean;
 }
 
 export interface PeerOptions {
@@ -52,6 +54,8 @@ export interface Received {
   raw: Buffer;
   tls: boolean;
   remoteAddress: string;
+  /** the TCP session it came on (smtp-server's session id) */
+  session: string;
 }
 
 export interface Peer {
@@ -60,6 +64,8 @@ export interface Peer {
   received: Received[];
   /** TCP sessions: open now, the most open at once, and all so far */
   sessions: { current: number; max: number; total: number };
+  /** messages received on each session that carried one, by session id */
+  messagesPerSession(): Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -70,6 +76,11 @@ export async function startPeer(opts: PeerOptions = {}): Promise<Peer> {
   const script = opts.script ?? {};
   const received: Received[] = [];
   const sessions = { current: 0, max: 0, total: 0 };
+  let dataStarted = 0;
+  const open = new Set<string>();
+  const ended = (key: string) => {
+    if (open.delete(key)) sessions.current--;
+  };
   const withTls = opts.tls !== undefined && opts.tls !== false;
   const name = opts.name ?? 'mx.peer.test';
 
@@ -92,6 +103,9 @@ export async function startPeer(opts: PeerOptions = {}): Promise<Peer> {
       const good = opts.auth && auth.username === opts.auth.user && auth.password === opts.auth.pass;
       callback(good ? null : replyError({ code: 535, text: '5.7.8 Authentication credentials invalid' }), good ? { user: auth.username } : undefined);
     },
+    onClose(session) {
+      ended(`${session.remoteAddress}:${session.remotePort}`);
+    },
     onConnect(session, callback) {
       // the greeting is written by hand so the close follows it before any EHLO can be answered
       if (script.dropAfter === 'greeting') return void socketOf(session)?.end(`220 ${name} ESMTP\r\n`);
@@ -105,18 +119,20 @@ export async function startPeer(opts: PeerOptions = {}): Promise<Peer> {
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
+      const dataNo = ++dataStarted;
+      const cut = script.dropDuringData?.(dataNo, { from: session.envelope.mailFrom ? addr(session.envelope.mailFrom) : '', to: session.envelope.rcptTo.map(addr) }) ?? false;
       stream.on('data', (c: Buffer) => {
         chunks.push(c);
-        if (script.dropAfter === 'data') socketOf(session)?.destroy();
+        if (script.dropAfter === 'data' || cut) socketOf(session)?.destroy();
       });
       stream.on('error', () => {}); // the client (or we) cut the connection mid-message
       stream.on('end', () => {
-        if (script.dropAfter === 'data') return;
+        if (script.dropAfter === 'data' || cut) return;
         if (stream.sizeExceeded) return callback(replyError({ code: 552, text: '5.3.4 Message too big' }));
         const raw = Buffer.concat(chunks);
         const envelope = { from: session.envelope.mailFrom ? addr(session.envelope.mailFrom) : '', to: session.envelope.rcptTo.map(addr) };
         void step('data', session, script.onData?.(raw, envelope), callback, () =>
-          received.push({ ...envelope, raw, tls: session.secure, remoteAddress: session.remoteAddress }),
+          received.push({ ...envelope, raw, tls: session.secure, remoteAddress: session.remoteAddress, session: session.id }),
         );
       });
     },
@@ -146,11 +162,16 @@ export async function startPeer(opts: PeerOptions = {}): Promise<Peer> {
   }
 
   // Sessions are counted on the TCP sockets, so refused or dropped ones count too.
+  // smtp-server strips the plain socket's listeners when it upgrades it with
+  // STARTTLS: a session ends at its socket's close or at smtp-server's onClose,
+  // whichever comes first.
   server.server.on('connection', (socket: Socket) => {
     sessions.current++;
     sessions.total++;
     sessions.max = Math.max(sessions.max, sessions.current);
-    socket.once('close', () => sessions.current--);
+    const key = `${socket.remoteAddress}:${socket.remotePort}`;
+    open.add(key);
+    socket.once('close', () => ended(key));
   });
   // Failed handshakes and reset connections land here; unhandled they would throw.
   server.on('error', () => {});
@@ -165,6 +186,11 @@ export async function startPeer(opts: PeerOptions = {}): Promise<Peer> {
     port,
     received,
     sessions,
+    messagesPerSession() {
+      const per = new Map<string, number>();
+      for (const r of received) per.set(r.session, (per.get(r.session) ?? 0) + 1);
+      return per;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -8,6 +8,7 @@
 // does comes back as a SendOutcome value; nothing here throws for it.
 import { isAscii } from 'node:buffer';
 import { isIP } from 'node:net';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { failure, recipientResult, type SmtpError, type Trouble } from './outcome.ts';
@@ -63,6 +64,8 @@ export type SendOutcome =
       text: string;
       /** TLS was required and could not be had: nothing was sent in clear */
       tlsRefused?: boolean;
+      /** larger than the SIZE the server announced: not sent (no MAIL, no DATA); retrying cannot help */
+      oversize?: { bytes: number; limit: number };
       /** the RCPT replies received before the failure: refused recipients carry their own reply, accepted ones share the failure's */
       recipients?: RecipientResult[];
       transcript: string[];
@@ -230,15 +233,16 @@ class Session implements SmtpSession {
     const { conn, wire } = this.link;
     wire.startMessage();
     const transcript = () => [...this.before, ...wire.transcript];
-    const refuse = (stage: Stage, text: string): SendFailure => {
+    const refuse = (stage: Stage, text: string, extra: Partial<SendFailure> = {}): SendFailure => {
       wire.note(`failed at ${stage}: ${text}`);
-      return { kind: 'failed', stage, text, transcript: transcript() };
+      return { kind: 'failed', stage, text, ...extra, transcript: transcript() };
     };
     if (!this.usable) return refuse('connect', 'the connection is closed: open a new session');
     if (envelope.to.length === 0) return refuse('rcpt', 'no recipients');
+    // checked before MAIL: the session stays clean and usable for the next message
     const limit = sizeLimit(wire.ehloReply);
     if (limit && raw.length > limit) {
-      return refuse('mail', `not sent: the message is ${raw.length} bytes and the server accepts at most ${limit} (SIZE)`);
+      return refuse('mail', `not sent: the message is ${raw.length} bytes and the server accepts at most ${limit} (SIZE)`, { oversize: { bytes: raw.length, limit } });
     }
     // a clean slate whatever the previous transaction left behind
     if (this.attempts++ > 0) {
@@ -263,15 +267,21 @@ class Session implements SmtpSession {
   async close(): Promise<void> {
     await this.turn;
     const { conn } = this.link;
-    if (conn.destroyed) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => conn.close(), 2_000);
-      conn.once('end', () => {
-        clearTimeout(timer);
-        resolve();
+    // the TCP socket itself: done only once both sides have closed it, so a
+    // session opened next never overlaps this one (receivers count sessions)
+    const socket = conn._socket as Socket | undefined;
+    const gone = socket && !socket.destroyed ? new Promise<void>((resolve) => socket.once('close', () => resolve())) : Promise.resolve();
+    if (!conn.destroyed) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => conn.close(), 2_000);
+        conn.once('end', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        conn.quit();
       });
-      conn.quit();
-    });
+    }
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 2_000).unref())]);
   }
 }
 

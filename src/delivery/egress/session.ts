@@ -1,0 +1,77 @@
+// A lane's SMTP session, kept open between messages: reused for the next
+// message to the same MX host (same provider, pool and TLS settings: the
+// path's) up to the provider's messagesPerConnection, then closed and opened
+// again. A session the server closed, or one that broke, is discarded.
+import type { MxHost } from '../route/mx.ts';
+import type { SendFailure, SmtpSession } from '../smtp/transport.ts';
+
+export interface Target {
+  host: string;
+  ip: string;
+}
+
+const CLOSE_GRACE_MS = 20;
+
+export type Opener = (target: Target) => Promise<SmtpSession | SendFailure>;
+
+export class LaneSession {
+  private session: SmtpSession | undefined;
+  private target: Target | undefined;
+  /** sessions this lane opened: the first serves one message or many */
+  opened = 0;
+
+  constructor(private readonly open: Opener, private readonly perConnection: number) {}
+
+  /** the MX host the open session is connected to */
+  get host(): string | undefined {
+    return this.session?.usable ? this.target?.host : undefined;
+  }
+
+  get isOpen(): boolean {
+    return !!this.session?.usable;
+  }
+
+  /** has the open session carried all the messages one connection may (messagesPerConnection)? */
+  get spent(): boolean {
+    return (this.session?.messagesSent ?? 0) >= this.perConnection;
+  }
+
+  /**
+   * The session to send on for a destination: the open one when it goes to
+   * one of its hosts and has messages left; else a new one, to the first
+   * host that answers (a host that does not answer: the next MX; one that
+   * answered has spoken for the domain).
+   */
+  async forHosts(hosts: MxHost[]): Promise<{ session: SmtpSession; target: Target } | { failure: SendFailure; target: Target }> {
+    const s = this.session;
+    if (s && (!s.usable || s.messagesSent >= this.perConnection || !hosts.some((h) => h.host === this.target!.host))) await this.close();
+    if (this.session) return { session: this.session, target: this.target! };
+    let last: { failure: SendFailure; target: Target } | undefined;
+    for (const h of hosts) {
+      const target = { host: h.host, ip: h.ips[0] };
+      this.opened++;
+      const opened = await this.open(target);
+      if (!('kind' in opened)) {
+        this.session = opened;
+        this.target = target;
+        return { session: opened, target };
+      }
+      last = { failure: opened, target };
+      if ((opened.stage !== 'connect' && opened.stage !== 'greeting') || opened.code) break;
+    }
+    return last!;
+  }
+
+  /**
+   * QUIT and close; waits for it, so a new session never overlaps the old
+   * one (the caps count sessions), and a moment more: the receiver notes the
+   * close a little after we do, and its count must not see both at once.
+   */
+  async close(): Promise<void> {
+    const s = this.session;
+    this.session = undefined;
+    if (!s) return;
+    await s.close();
+    await new Promise((r) => setTimeout(r, CLOSE_GRACE_MS));
+  }
+}
