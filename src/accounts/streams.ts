@@ -54,12 +54,14 @@ export function createStreams(db: Kysely<Database>, clock: Clock) {
       }
       const existing = await this.get(tenantId, name);
       if (existing) {
-        await db.updateTable('streams').set({
+        const changes = {
           ...(input.kind ? { kind: input.kind } : {}),
           ...(from !== undefined ? { from_address: from } : {}),
           ...(input.bounceLabel ? { bounce_label: input.bounceLabel } : {}),
           ...(input.ipPool ? { ip_pool: input.ipPool } : {}),
-        }).where('id', '=', existing.id).execute();
+        };
+        // nothing to change (a PUT with {}): an UPDATE with an empty SET is invalid SQL (a 500, test/hardening)
+        if (Object.keys(changes).length) await db.updateTable('streams').set(changes).where('id', '=', existing.id).execute();
       } else {
         await db.insertInto('streams').values({
           id: newId('str', clock.now()),

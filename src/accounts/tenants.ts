@@ -11,13 +11,14 @@ import type { Streams } from './streams.ts';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-export function createTenants(db: Kysely<Database>, clock: Clock, keys: Keys, streams: Streams) {
+/** initialStatus: what a new tenant starts as (MJ-10: 'review' until an operator approves it; reputation/ holds the cap). */
+export function createTenants(db: Kysely<Database>, clock: Clock, keys: Keys, streams: Streams, opts: { initialStatus?: 'review' | 'active' } = {}) {
   return {
     async create(name: string): Promise<Result<{ tenant: Tenant; key: CreatedKey }>> {
       if (!NAME.test(name)) return fail('request.invalid', 'a tenant name is 1-63 characters: a-z, 0-9 and -', 'name');
       try {
         return ok(await db.transaction().execute(async (trx) => {
-          const tenant: Tenant = { id: newId('ten', clock.now()), name, status: 'active', created_at: clock.now() };
+          const tenant: Tenant = { id: newId('ten', clock.now()), name, status: opts.initialStatus ?? 'active', created_at: clock.now() };
           await trx.insertInto('tenants').values(tenant).execute();
           await streams.createDefaults(tenant.id, trx);
           const key = await keys.create(tenant.id, 'default', trx);

@@ -19,8 +19,11 @@ export function verifyToken<T extends Record<string, unknown>>(secrets: Secrets,
   const dot = token.indexOf('.');
   if (dot < 1) return { ok: false, reason: 'malformed' };
   const body = token.slice(0, dot);
-  const mac = Buffer.from(token.slice(dot + 1), 'base64url');
-  const expected = secrets.mac('token/' + purpose, body).subarray(0, MAC_BYTES);
+  // The MAC is compared as the exact text we wrote: base64url decoding skips
+  // characters it does not know and ignores trailing bits, so comparing the
+  // decoded bytes accepted altered tokens ("…A" appended, "…!") as the same.
+  const mac = Buffer.from(token.slice(dot + 1));
+  const expected = Buffer.from(secrets.mac('token/' + purpose, body).subarray(0, MAC_BYTES).toString('base64url'));
   if (mac.length !== expected.length || !crypto.timingSafeEqual(mac, expected)) return { ok: false, reason: 'forged' };
   let payload: T & { exp?: number };
   try {

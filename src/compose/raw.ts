@@ -86,6 +86,8 @@ export function rewriteHeaders(p: ParsedRaw, drop: string[], prepend: Record<str
 
 /** Bare LF and bare CR become CRLF: what goes on the wire, and what DKIM signs, is CRLF. */
 export function toCrlf(raw: Buffer): Buffer {
-  if (!raw.includes(0x0a) || !/(^|[^\r])\n|\r(?!\n)/.test(raw.toString('latin1'))) return raw;
+  // No shortcut on "has no LF": a message without any LF may still hold bare
+  // CRs, which would otherwise stay inside a header line (test/hardening).
+  if ((!raw.includes(0x0a) && !raw.includes(0x0d)) || !/(^|[^\r])\n|\r(?!\n)/.test(raw.toString('latin1'))) return raw;
   return Buffer.from(raw.toString('latin1').replace(/\r\n|\r|\n/g, '\r\n'), 'latin1');
 }

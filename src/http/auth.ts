@@ -4,7 +4,7 @@
 // with the key id as user and the secret as password.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Keys, Principal } from '../accounts/keys.ts';
-import { FailureError, type Failure } from '../errors.ts';
+import { FailureError, type Failure, type Result } from '../errors.ts';
 
 export type RouteAuth = 'public' | 'self' | 'operator' | 'tenant' | 'any';
 
@@ -32,13 +32,23 @@ export function parseAuthorization(header: string | undefined): { id: string; se
   return null;
 }
 
-export function installAuth(app: FastifyInstance, keys: Keys): void {
+/**
+ * The dashboard's session cookie (src/web/sessions.ts): the same principal as
+ * an API key, asked only when the request has no Authorization header; null
+ * when the request carries no session. It checks the CSRF token itself.
+ */
+export interface SessionAuthenticator {
+  authenticate(req: FastifyRequest): Promise<Result<Principal> | null>;
+}
+
+export function installAuth(app: FastifyInstance, keys: Keys, sessions?: SessionAuthenticator): void {
   app.addHook('onRequest', async (req) => {
     const mode = req.routeOptions.config?.auth ?? 'tenant';
     if (mode === 'public' || mode === 'self') return;
     const creds = parseAuthorization(req.headers.authorization);
-    if (!creds) throw new FailureError({ code: 'auth.required', detail: 'send "Authorization: Bearer <key id>.<secret>"' });
-    const r = await keys.verify(creds.id, creds.secret);
+    const session = creds || !sessions ? null : await sessions.authenticate(req);
+    if (!creds && !session) throw new FailureError({ code: 'auth.required', detail: 'send "Authorization: Bearer <key id>.<secret>"' });
+    const r = creds ? await keys.verify(creds.id, creds.secret) : session!;
     if (!r.ok) throw new FailureError(r.error);
     if (mode === 'operator' && r.value.role !== 'operator') throw new FailureError(forbidden('an operator key is required'));
     if (mode === 'tenant' && r.value.role !== 'tenant') throw new FailureError(forbidden('a tenant API key is required'));

@@ -17,3 +17,20 @@ export function unwrap<T>(r: Result<T>): T {
   if (r.ok) return r.value;
   throw new FailureError(r.error as Failure);
 }
+
+/**
+ * A contact reference (id or address) from the path, decoded once more for
+ * clients that encode the address themselves. Malformed escapes ("%") stay as
+ * they are instead of throwing (a 500), and a NUL, which PostgreSQL text
+ * cannot hold, names nothing (test/hardening found both).
+ */
+export function pathRef(raw: string): string {
+  let v = raw;
+  try {
+    v = decodeURIComponent(raw);
+  } catch {
+    // not an escape: the text as given
+  }
+  if (v.includes('\0')) throw new FailureError({ code: 'not_found', detail: 'no such resource' });
+  return v;
+}

@@ -5,7 +5,7 @@
 // undefined variables are errors, prototype properties are invisible, and a
 // render is bounded in time and memory so a template loop cannot stall a
 // sending worker.
-import { Liquid, Tag, type Template, type TagToken, type TopLevelToken } from 'liquidjs';
+import { Liquid, Tag, toValue, type Template, type TagToken, type TopLevelToken } from 'liquidjs';
 import { unsafeUrl } from './sanitize.ts';
 
 /** The filter put on Liquid outputs that start a URL attribute (see body.ts). */
@@ -40,11 +40,15 @@ function engine(escape: boolean): Liquid {
     // `| raw` would let contact data become markup ({% raw %} content is
     // template text, sanitised like the rest: see placeholders.ts)
     delete (liquid.filters as Record<string, unknown>).raw;
+    // Checks, and returns, the very text the output will print: an array
+    // ["javascript:…"] is printed joined, so checking strings only let it
+    // through (found by test/hardening/fuzz-compose.test.ts).
     liquid.registerFilter(URL_GUARD, (value: unknown) => {
-      if (typeof value === 'string' && unsafeUrl(value)) {
-        throw new Error(`the value ${JSON.stringify(clipValue(value))} is a script or data URL`);
+      const text = printed(value);
+      if (unsafeUrl(text)) {
+        throw new Error(`the value ${JSON.stringify(clipValue(text))} is a script or data URL`);
       }
-      return value;
+      return text;
     });
   }
   return liquid;
@@ -109,6 +113,15 @@ export function present(value: unknown, depth = 0): unknown {
     if (kept !== undefined) out[k] = kept;
   }
   return out;
+}
+
+/** What liquidjs prints for a value (its own stringify: arrays joined without a separator, nil as nothing). */
+function printed(value: unknown): string {
+  const v = toValue(value);
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined) return '';
+  if (Array.isArray(v)) return v.map(printed).join('');
+  return String(v);
 }
 
 const clipValue = (s: string) => (s.length > 40 ? s.slice(0, 37) + '…' : s);

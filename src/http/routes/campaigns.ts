@@ -35,6 +35,7 @@ const CampaignBody = z.object({
   replyTo: z.string().nullable().optional(),
   stream: z.string().optional(),
   trackClicks: z.boolean().optional(),
+  trackOpens: z.boolean().optional(),
 }).strict();
 
 const Schedule = z.object({ at: z.string().max(40).optional() }).strict();
@@ -45,7 +46,7 @@ export const campaignView = (c: Campaign) => ({
   id: c.id, name: c.name, status: c.status, statusReason: c.status_reason, templateVersionId: c.template_version_id,
   lists: JSON.parse(c.list_ids), segment: c.segment, stream: c.stream, from: { email: c.from_address, name: c.from_name }, replyTo: c.reply_to,
   findings: JSON.parse(c.findings), approvedBy: c.approved_by, scheduledAt: c.scheduled_at === null ? null : new Date(c.scheduled_at).toISOString(),
-  enqueued: c.enqueued, audienceDone: c.audience_done === 1, trackClicks: c.track_clicks === 1,
+  enqueued: c.enqueued, audienceDone: c.audience_done === 1, trackClicks: c.track_clicks === 1, trackOpens: c.track_opens === 1,
   createdAt: new Date(c.created_at).toISOString(), startedAt: c.started_at === null ? null : new Date(c.started_at).toISOString(),
   completedAt: c.completed_at === null ? null : new Date(c.completed_at).toISOString(),
 });

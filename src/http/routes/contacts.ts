@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Services } from '../../services.ts';
 import type { Contact, Suppression } from '../../store/schema.ts';
 import { tenantOf } from '../auth.ts';
-import { parseBody, unwrap } from '../validate.ts';
+import { parseBody, pathRef, unwrap } from '../validate.ts';
 import { FailureError } from '../../errors.ts';
 import { SUPPRESSION_REASONS } from '../../audience/suppression.ts';
 
@@ -25,7 +25,7 @@ const AddSuppression = z.object({
 export function contactRoutes(app: FastifyInstance, s: Services): void {
   const a = s.audience;
   const load = async (tenantId: string, ref: string) => {
-    const c = await a.contacts.find(tenantId, decodeURIComponent(ref));
+    const c = await a.contacts.find(tenantId, pathRef(ref));
     if (!c || c.status !== 'active') throw new FailureError({ code: 'not_found', detail: 'no such contact' });
     return c;
   };
@@ -53,7 +53,7 @@ export function contactRoutes(app: FastifyInstance, s: Services): void {
 
   /** Erasure on request: personal data deleted, the address hash kept suppressed. */
   app.delete<{ Params: { id: string } }>('/v1/contacts/:id', async (req, reply) => {
-    unwrap(await a.contacts.erase(tenantOf(req), decodeURIComponent(req.params.id)));
+    unwrap(await a.contacts.erase(tenantOf(req), pathRef(req.params.id)));
     return reply.code(204).send();
   });
 
@@ -71,7 +71,7 @@ export function contactRoutes(app: FastifyInstance, s: Services): void {
   });
 
   app.delete<{ Params: { email: string }; Querystring: { why?: string } }>('/v1/suppressions/:email', async (req, reply) => {
-    unwrap(await a.suppression.remove(tenantOf(req), decodeURIComponent(req.params.email), `api:${req.principal!.keyId}`, req.query.why));
+    unwrap(await a.suppression.remove(tenantOf(req), pathRef(req.params.email), `api:${req.principal!.keyId}`, req.query.why));
     return reply.code(204).send();
   });
 }

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Services } from '../../services.ts';
 import type { List } from '../../store/schema.ts';
 import { tenantOf } from '../auth.ts';
-import { parseBody, unwrap } from '../validate.ts';
+import { parseBody, pathRef, unwrap } from '../validate.ts';
 import { FailureError } from '../../errors.ts';
 
 const CreateList = z.object({
@@ -94,7 +94,7 @@ export function listRoutes(app: FastifyInstance, s: Services): void {
   app.delete<{ Params: { id: string; contact: string } }>('/v1/lists/:id/subscriptions/:contact', async (req) => {
     const tenantId = tenantOf(req);
     const list = await load(tenantId, req.params.id);
-    const c = await a.contacts.find(tenantId, decodeURIComponent(req.params.contact));
+    const c = await a.contacts.find(tenantId, pathRef(req.params.contact));
     if (!c) throw new FailureError({ code: 'not_found', detail: 'no such contact' });
     return { status: unwrap(await a.subscriptions.unsubscribe(tenantId, list.id, c.id, 'api')) };
   });
