@@ -25,10 +25,22 @@ import { createSmtpDelivery } from './delivery/smtp-deliver.ts';
 import { createOutcomes } from './delivery/outcomes.ts';
 import { createMxRouter } from './delivery/route/mx.ts';
 import { startWorker } from './delivery/worker.ts';
+import { egressStateOf } from './delivery/egress/state.ts';
+import { loadProviders, withOverrides } from './policy/providers.ts';
+import { releaseDeadLocalLeases, releaseLeases } from './delivery/leases.ts';
+import { createLimiter, type Limiter } from './delivery/limits/index.ts';
+import { createFaults } from './delivery/faults.ts';
+import { createWarmup } from './delivery/warmup.ts';
+import { createDoctor } from './doctor/index.ts';
+import { createSimulator } from './delivery/simulator/index.ts';
 import { buildHttpServer } from './http/server.ts';
+import { createWebhooks, startWebhookSender, webhookCa } from './webhooks/index.ts';
 import { loadOrCreateTls } from './net/tls.ts';
 import { startSubmissionServer } from './submission/server.ts';
 import { startInboundServer } from './feedback/inbound.ts';
+import { createFeedback } from './feedback/index.ts';
+import { createReputation, startReputationLoop } from './reputation/index.ts';
+import { acknowledgement } from './feedback/acknowledge.ts';
 import { parseAddress } from './compose/address.ts';
 import { fail, ok } from './errors.ts';
 import { newId } from './ids.ts';
@@ -41,7 +53,9 @@ export interface Core {
   clock: Clock;
   logger: Logger;
   services: Services;
-  /** set by startApp: wakes the delivery workers */
+  /** connection caps, rates, holds and daily budgets: in Redis when redis.url is set, in process otherwise */
+  limiter: Limiter;
+  /** set by startDelivery: wakes the delivery workers */
   notify: () => void;
   /** set by startApp once the HTTP port is known (port 0 in tests) */
   setPublicUrl: (url: string) => void;
@@ -66,19 +80,31 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
   const { db } = store;
   const keys = createKeys(db, clock);
   const streams = createStreams(db, clock);
-  const tenants = createTenants(db, clock, keys, streams);
+  const tenants = createTenants(db, clock, keys, streams, { initialStatus: config.reputation.review.enabled ? 'review' : 'active' });
   const domains = createDomains(db, clock, secrets, streams, { hostname: config.hostname, autoVerify: config.delivery.mode === 'sandbox' });
+  // Redis connects lazily: CLI commands that count nothing never open it
+  const limiter = createLimiter(config.redis.url, clock, config.redis.prefix);
   const core: Core = {
-    config, store, secrets, clock, logger,
+    config, store, secrets, clock, logger, limiter,
     notify: () => {},
     setPublicUrl: () => {},
     services: undefined as unknown as Services,
-    close: () => store.close(),
+    close: async () => {
+      await limiter.close();
+      await store.close();
+    },
   };
+  // before the send paths, which ask its controls; it pauses campaigns through their lifecycle, built below
+  const reputation = createReputation({
+    db, dialect: store.dialect, clock, logger, limiter, config: config.reputation,
+    lifecycle: () => campaigns.lifecycle,
+    googleTls: () => withOverrides(loadProviders(), config.delivery.providers).find((p) => p.name === 'google')?.tls ?? 'required',
+  });
   const transactional = createTransactional({
     db, clock, secrets, tenants, domains, streams,
     limits: config.limits,
     notify: () => core.notify(),
+    admit: (t, n, kind) => reputation.controls.admit(t, n, kind),
   });
   let publicUrl = (config.publicUrl ?? `https://${config.hostname}:${config.http.port}`).replace(/\/$/, '');
   const audience = createAudience(db, clock, { ...config.audience, dialect: store.dialect });
@@ -89,13 +115,85 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
   const campaigns = createCampaigns({
     db, clock, secrets, audience, domains, profiles, streams, resolver, sandbox: config.delivery.mode === 'sandbox',
     publicUrl: () => publicUrl, notify: () => core.notify(),
+    gate: (r, fromDomain) => reputation.controls.marketing(r, fromDomain),
+  });
+  const feedback = createFeedback({
+    db, secrets, clock, logger, suppression: audience.suppression, subscriptions: audience.subscriptions, hostname: config.hostname,
+    // the answer to a report comes from the abuse@/postmaster@ written to, through the tenant's transactional stream (DKIM-signed for that domain)
+    acknowledge: (a) => transactional.send(a.tenantId, acknowledgement(a)),
   });
   core.services = {
-    keys, tenants, domains, streams, transactional, sandbox: createSandbox(db, clock), audience, profiles, campaigns,
+    keys, tenants, domains, streams, transactional, sandbox: createSandbox(db, clock), audience, profiles, campaigns, feedback, reputation,
     resolver: platformResolver, publicUrl: () => publicUrl,
+    webhooks: createWebhooks({ db, dialect: store.dialect, clock, secrets, config: config.webhooks }),
+    faults: createFaults({ db, clock }),
+    warmup: createWarmup({ db, dialect: store.dialect, clock, limiter, schedule: config.delivery.warmup, enabled: config.delivery.warmup.enabled }),
+    doctor: createDoctor({ db, clock, resolver: platformResolver, domains, streams, profiles, campaigns, sandbox: createSandbox(db, clock), config }),
   };
   core.setPublicUrl = (u: string) => { publicUrl = u.replace(/\/$/, ''); };
   return core;
+}
+
+/**
+ * The delivery workers and the campaign runner: what `envoi up` runs beside
+ * its listeners, and all that `envoi worker` runs. stop() lets the
+ * deliveries in flight finish, then hands back the rows claimed but not
+ * reached, for another worker to take at once.
+ */
+export async function startDelivery(core: Core): Promise<{ workerId: string; stop(): Promise<void> }> {
+  const { config, services, logger } = core;
+  const workerId = `${os.hostname()}:${process.pid}:${newId('w').slice(2, 12)}`;
+  const revived = await releaseDeadLocalLeases(core.store.db, os.hostname(), core.clock.now());
+  if (revived.length) logger.warn({ workers: revived }, 'took back the rows of dead workers of this host');
+  const d = config.delivery;
+  // one group writer for the worker's outcomes: a transaction per few hundred rows, not per row
+  const outcomes = createOutcomes(core.store.db, services.audience.suppression);
+  const smtp = d.mode === 'smtp'
+    ? createSmtpDelivery({
+      clock: core.clock, logger: logger.child({ component: 'delivery' }),
+      router: createMxRouter(services.resolver, core.clock), outcomes,
+      ehloName: d.ehloName ?? config.hostname, pools: d.pools, port: d.port,
+      ca: d.caFile ? fs.readFileSync(d.caFile, 'utf8') : undefined,
+      providers: withOverrides(loadProviders(), d.providers), concurrency: d.concurrency, idleMs: d.connectionIdleMs,
+      state: egressStateOf(core.limiter),
+    })
+    : undefined;
+  const worker = startWorker({
+    db: core.store.db, dialect: core.store.dialect, clock: core.clock, logger,
+    workerId,
+    pollMs: d.pollMs, batchSize: d.batchSize, maxHeld: Math.max(d.batchSize, d.concurrency * 4),
+    deliver: createDeliver({
+      db: core.store.db, clock: core.clock, sandbox: services.sandbox, dispatch: services.campaigns.dispatch, outcomes, smtp, concurrency: d.concurrency,
+      simulator: createSimulator({
+        db: core.store.db, clock: core.clock, sandbox: services.sandbox, domains: services.domains, outcomes,
+        inbound: () => services.feedback.handler,
+      }),
+    }),
+    // on stop: what waits in the ready queues goes back, the lanes finish the message in hand
+    drain: async () => {
+      await smtp?.close();
+      await outcomes.flush();
+    },
+  });
+  core.notify = worker.notify;
+  const runner = startLoop('campaign runner', config.delivery.pollMs, logger, async () => {
+    const worked = await services.campaigns.runner.pass();
+    if (worked) worker.poke();
+    return worked;
+  });
+  services.campaigns.setPoke(runner.poke);
+  // the event log rolled up into indicators, and the rules that act on them (issue 7)
+  const rollup = config.reputation.enabled ? startReputationLoop(services.reputation, { pollMs: config.reputation.pollMs, logger }) : undefined;
+  return {
+    workerId,
+    async stop() {
+      await rollup?.stop();
+      await runner.stop();
+      await worker.stop();
+      core.notify = () => {};
+      await releaseLeases(core.store.db, workerId);
+    },
+  };
 }
 
 export interface App extends Core {
@@ -116,32 +214,15 @@ export async function startApp(config: Config, opts: { logger?: Logger; clock?: 
 
     const tls = await loadOrCreateTls({ ...config.tls, dataDir: config.dataDir, hostname: config.hostname });
 
-    const worker = startWorker({
-      db: core.store.db, dialect: core.store.dialect, clock: core.clock, logger,
-      workerId: `${os.hostname()}:${process.pid}:${newId('w').slice(2, 12)}`,
-      pollMs: config.delivery.pollMs, batchSize: config.delivery.batchSize,
-      deliver: createDeliver({
-        db: core.store.db, sandbox: services.sandbox, dispatch: services.campaigns.dispatch,
-        smtp: config.delivery.mode === 'smtp'
-          ? createSmtpDelivery({
-            clock: core.clock, logger: logger.child({ component: 'delivery' }),
-            router: createMxRouter(services.resolver, core.clock),
-            outcomes: createOutcomes(core.store.db, services.audience.suppression),
-            ehloName: config.delivery.ehloName ?? config.hostname, pools: config.delivery.pools, port: config.delivery.port,
-            ca: config.delivery.caFile ? fs.readFileSync(config.delivery.caFile, 'utf8') : undefined,
-          })
-          : undefined,
-      }),
+    if (config.delivery.embeddedWorkers) {
+      const delivery = await startDelivery(core);
+      closers.push(() => delivery.stop());
+    }
+    const hooks = startWebhookSender({
+      store: services.webhooks.store, dialect: core.store.dialect, clock: core.clock, logger, secrets: core.secrets,
+      config: config.webhooks, ca: webhookCa(config.webhooks), workerId: `${os.hostname()}:${process.pid}:${newId('h').slice(2, 12)}`,
     });
-    core.notify = worker.notify;
-    closers.push(() => worker.stop());
-    const runner = startLoop('campaign runner', config.delivery.pollMs, logger, async () => {
-      const worked = await services.campaigns.runner.pass();
-      if (worked) worker.notify();
-      return worked;
-    });
-    services.campaigns.setPoke(runner.poke);
-    closers.push(() => runner.stop());
+    closers.push(() => hooks.stop());
 
     const publicBase = config.publicUrl;
     const http = await buildHttpServer({ dialect: core.store.dialect, dataDir: config.dataDir, services, tls, logger, maxMessageBytes: config.limits.maxMessageBytes, publicUrl: () => services.publicUrl(), secrets: core.secrets, clock: core.clock, audience: config.audience, db: core.store.db });
@@ -176,14 +257,11 @@ export async function startApp(config: Config, opts: { logger?: Logger; clock?: 
     const inbound = await startInboundServer({
       host: config.inbound.host, port: config.inbound.port, tls, hostname: config.hostname,
       maxMessageBytes: config.limits.maxMessageBytes, logger: logger.child({ component: 'inbound' }),
-      handler: {
-        // The feedback stage (bounces, complaints, abuse@) will own addresses here;
-        // until then no address is ours, so nothing is accepted and nothing relayed.
-        acceptRecipient: async (address) => fail('not_found', `no mailbox ${address} here`),
-        receive: async () => fail('not_found', 'no mailbox here'),
-      },
+      handler: services.feedback.handler,
     });
     closers.push(() => inbound.close());
+    // messages accepted before a crash but not yet processed
+    void services.feedback.reprocessPending().catch((err) => logger.error({ err }, 'reprocessing inbound messages failed'));
 
     return {
       ...core,

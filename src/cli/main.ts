@@ -4,14 +4,20 @@
 import { Command } from 'commander';
 import { CliError } from './context.ts';
 import { upCommand } from './up.ts';
+import { workerCommand } from './worker.ts';
+import { warmupCommands } from './warmup.ts';
 import { tenantCommands } from './tenants.ts';
 import { domainCommands } from './domains.ts';
+import { doctorCommands } from './doctor.ts';
 import { sandboxCommands } from './sandbox.ts';
 import { sendCommand } from './send.ts';
 import { configCommands } from './config.ts';
+import { feedbackCommands } from './feedback.ts';
 import { audienceCommands } from './audience.ts';
 import { campaignCommands } from './campaigns.ts';
 import { importCommands } from './imports.ts';
+import { reputationCommands } from './reputation.ts';
+import { userCommands } from './users.ts';
 
 export function buildProgram(): Command {
   const program = new Command('envoi')
@@ -19,13 +25,20 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'JSON configuration file (or ENVOI_CONFIG)')
     .showHelpAfterError();
   upCommand(program);
+  workerCommand(program);
   tenantCommands(program);
   domainCommands(program);
+  doctorCommands(program);
+  warmupCommands(program);
   sendCommand(program);
   sandboxCommands(program);
   audienceCommands(program);
   campaignCommands(program);
   importCommands(program);
+  // after tenantCommands: it adds review, suspend and resume to `envoi tenant`
+  reputationCommands(program);
+  feedbackCommands(program);
+  userCommands(program);
   configCommands(program);
   return program;
 }

@@ -3,6 +3,8 @@
 // (`npm run docs:config`) and a test fails when the two disagree. Unknown keys
 // are rejected, in the file and in ENVOI_* variables alike.
 import { z } from 'zod';
+import { DEFAULT_WARMUP } from '../policy/warmup.ts';
+import { DEFAULT_DNSBL_ZONES } from '../doctor/dnsbl.ts';
 
 const port = (def: number, what: string) =>
   z.number().int().min(0).max(65535).default(def).describe(`TCP port of ${what} (0 picks a free port)`);
@@ -20,6 +22,7 @@ export const configSchema = z.object({
   }).strict().prefault({}).describe('storage'),
   redis: z.object({
     url: z.string().optional().describe('Redis URL for cluster-wide rate limits and connection caps; absent: in-process'),
+    prefix: z.string().min(1).default('envoi:').describe('prefix of every Redis key envoi writes: several envoi clusters (or test runs) can share one Redis'),
   }).strict().prefault({}).describe('shared state for several envoi processes'),
   tls: z.object({
     mode: z.enum(['self-signed', 'files']).default('self-signed').describe('self-signed: a certificate for <hostname> generated into <dataDir>/tls on first start; files: certFile and keyFile'),
@@ -60,7 +63,54 @@ export const configSchema = z.object({
     caFile: z.string().optional().describe('PEM file of extra certificate authorities to trust when delivering (tests)'),
     pollMs: z.number().int().min(10).default(500).describe('how often an idle worker looks for due messages, in ms'),
     batchSize: z.number().int().min(1).default(100).describe('recipients a worker claims at once'),
+    concurrency: z.number().int().min(1).max(10_000).default(64).describe('recipients one worker process delivers at once (each on its own SMTP session); per-provider connection caps still apply'),
+    connectionIdleMs: z.number().int().min(0).default(5_000).describe('an SMTP session with nothing more to send is closed after this many ms (QUIT)'),
+    providers: z.record(z.string(), z.object({
+      maxConnections: z.number().int().min(1).optional(),
+      messagesPerConnection: z.number().int().min(1).optional(),
+      ratePerMinute: z.number().positive().optional(),
+      tls: z.enum(['required', 'opportunistic']).optional(),
+      verifyCertificates: z.boolean().optional(),
+    }).strict()).default({}).describe('overrides of the shipped provider profiles by name (policy/data/providers.json), e.g. {"default": {"tls": "opportunistic"}} for a receiver without STARTTLS; TLS stays required unless set here'),
+    embeddedWorkers: z.boolean().default(true).describe('`envoi up` also runs the delivery workers and the campaign runner; false: an API-only process, delivery is left to `envoi worker` processes'),
+    warmup: z.object({
+      enabled: z.boolean().default(true).describe('daily volume ramps per (IP pool, sending domain, provider) for marketing in smtp mode (GM-13); transactional mail is never held; false for IPs and domains already warm'),
+      start: z.number().int().min(1).default(DEFAULT_WARMUP.start).describe('messages a ramp allows on its first day'),
+      growth: z.number().min(1).max(10).default(DEFAULT_WARMUP.growth).describe('budget multiplier per healthy day (hard bounces ≤ 5 %, complaints ≤ 0.1 %); a doubtful day holds, a bad one steps back'),
+      max: z.number().int().min(0).default(DEFAULT_WARMUP.max).describe('the most a ramp allows a day once grown; 0: no ceiling'),
+    }).strict().prefault({}).describe('warm-up of new IP pools and sending domains, per provider; days are UTC; shared across workers through redis.url'),
   }).strict().prefault({}).describe('delivery workers'),
+  webhooks: z.object({
+    pollMs: z.number().int().min(10).default(1000).describe('how often the webhook sender looks for new events and due retries, in ms'),
+    concurrency: z.number().int().min(1).max(256).default(8).describe('webhook POSTs one process has in flight at once'),
+    timeoutMs: z.number().int().min(1000).max(30_000).default(10_000).describe('a webhook POST that has not answered in this many ms counts as failed'),
+    retryHours: z.number().min(1).max(72).default(24).describe('a webhook delivery is retried with exponential backoff for this long, then marked failed'),
+    allowPrivateTargets: z.boolean().default(false).describe('allow endpoints on loopback, private, link-local and other non-public addresses (tests, a receiver on the same network); off: refused (SSRF)'),
+    allowHttp: z.boolean().default(false).describe('allow http:// endpoint URLs; off: https only'),
+    caFile: z.string().optional().describe('PEM file of extra certificate authorities to trust for webhook endpoints (tests, a private CA)'),
+  }).strict().prefault({}).describe('outgoing webhooks: events POSTed to tenants\' endpoints'),
+  doctor: z.object({
+    dnsblZones: z.array(z.string()).default(DEFAULT_DNSBL_ZONES).describe('DNS blocklists every sending IP and domain is checked against (MC-8); the return codes of these come from policy/data/dnsbl.json; another zone: "zone" for an IP list, "domain:zone" for a domain list'),
+    rdapBaseUrl: z.string().default('https://rdap.org').describe('RDAP service asked for a domain\'s registration date (MJ-8) as <base>/domain/<name>; rdap.org redirects to the registry; empty: not asked'),
+    sendingIps: z.array(z.string()).default([]).describe('the public IPs mail leaves from (PTR, SPF, blocklists); empty: the addresses of the EHLO name (delivery.ehloName or hostname)'),
+    smtpPort: z.number().int().min(1).max(65535).default(25).describe('port of the MX hosts the doctor talks to: the From domain\'s (does it answer, abuse@/postmaster@) and envoi\'s own (TLS); tests use another'),
+    caFile: z.string().optional().describe('PEM file of extra certificate authorities trusted when the doctor judges certificates (tests, a private CA)'),
+    timeoutMs: z.number().int().min(100).max(60_000).default(10_000).describe('an SMTP or RDAP probe that has not answered in this many ms counts as not answering'),
+  }).strict().prefault({}).describe('the doctor: checks of each sending domain\'s DNS and infrastructure (envoi doctor), and the marketing gate'),
+  reputation: z.object({
+    enabled: z.boolean().default(true).describe('the rollup of the event log into indicators, and the rules that act on them, run beside the delivery workers (`envoi up`, `envoi worker`); false: indicators stop moving and no rule acts'),
+    pollMs: z.number().int().min(10).default(1000).describe('how often the rollup looks for new events, in ms'),
+    batchSize: z.number().int().min(100).max(50_000).default(5000).describe('events counted per rollup transaction'),
+    profiles: z.array(z.string()).default(['mailjet', 'gmail']).describe('threshold profiles (policy/data/reputation-thresholds.json) of tenants without their own; an operator may give a tenant a stricter one (strict)'),
+    steps: z.record(z.string(), z.enum(['warn', 'throttle', 'pause', 'suspend'])).default({}).describe('the ladder step a rule triggers, by rule id, e.g. {"mj.bounces": "pause"}; unknown rule ids are refused at start'),
+    throttlePerMinute: z.number().int().min(1).default(60).describe('marketing messages a minute a throttled tenant may send'),
+    throttleHours: z.number().min(1).max(720).default(24).describe('how long a throttle lasts unless an operator lifts it sooner'),
+    holdMinutes: z.number().int().min(1).max(1440).default(5).describe('a marketing recipient held back (suspended tenant, domain paused at a provider) is looked at again after this many minutes'),
+    review: z.object({
+      enabled: z.boolean().default(true).describe('new tenants start in review (MJ-10) with a daily cap until an operator approves them; false: they start active'),
+      dailyCap: z.number().int().min(0).default(5000).describe('messages a day (transactional and marketing together, UTC days) a tenant in review may send'),
+    }).strict().prefault({}).describe('review of new tenants (MJ-10)'),
+  }).strict().prefault({}).describe('reputation: indicators per tenant, domain, stream, campaign, provider and IP pool, the thresholds that act on them (MJ-1, GM-10), bulk-sender status (GM-1)'),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('log level'),
   }).strict().prefault({}).describe('logging'),

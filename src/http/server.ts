@@ -8,13 +8,19 @@ import type { Services } from '../services.ts';
 import type { TlsMaterial } from '../net/tls.ts';
 import { serverTlsOptions } from '../net/tls.ts';
 import { FailureError, problem, type Failure } from '../errors.ts';
-import { installAuth } from './auth.ts';
+import { installAuth, type RouteAuth } from './auth.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { domainRoutes } from './routes/domains.ts';
+import { doctorRoutes } from './routes/doctor.ts';
+import { faultRoutes } from './routes/faults.ts';
+import { warmupRoutes } from './routes/warmup.ts';
+import { reputationRoutes } from './routes/reputation.ts';
 import { streamRoutes } from './routes/streams.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { sandboxRoutes } from './routes/sandbox.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import { feedbackRoutes } from './routes/feedback.ts';
 import { audienceCountRoute, listRoutes } from './routes/lists.ts';
 import { contactRoutes } from './routes/contacts.ts';
 import { mailjetRoutes } from './mailjet/routes.ts';
@@ -25,11 +31,19 @@ import { campaignRoutes } from './routes/campaigns.ts';
 import { importRoutes } from './routes/imports.ts';
 import { createImports } from '../audience/import/index.ts';
 import { consentProofRoutes } from './routes/consent-proof.ts';
+import { createDashboard } from '../web/index.ts';
 import type { Secrets } from '../accounts/secrets.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/schema.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
+
+/**
+ * Every route the HTTPS servers of this process registered, with who may call
+ * it. The tenant isolation test walks it (test/hardening/isolation.test.ts),
+ * so a new route is covered the day it is added.
+ */
+export const routeTable = new Map<string, { method: string; url: string; auth: RouteAuth }>();
 
 export interface HttpOptions {
   dialect: 'sqlite' | 'postgres';
@@ -74,22 +88,40 @@ export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> 
   // The Mailjet-compatible routes authenticate themselves (Mailjet's own 401 shape).
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/v3.1/')) route.config = { ...(route.config ?? {}), auth: 'self' };
+    for (const method of [route.method].flat()) routeTable.set(`${method} ${route.url}`, { method, url: route.url, auth: route.config?.auth ?? 'tenant' });
   });
-  installAuth(app, o.services.keys);
+  // PostgreSQL text cannot hold NUL: a NUL in a path parameter, a query value
+  // or a JSON string reached a query and failed as a 500 (test/hardening).
+  // No id, name, address or message text of ours holds one (RFC 5322 forbids
+  // NUL in mail), so the request is malformed, on every route.
+  app.addHook('preValidation', async (req, reply) => {
+    if (!holdsNul([req.params, req.query, Buffer.isBuffer(req.body) ? null : req.body])) return;
+    const f: Failure = { code: 'request.malformed', detail: 'the request holds a NUL character' };
+    return reply.code(400).type('application/problem+json').send(problem(f, req.url.split('?')[0]));
+  });
+  const dashboard = createDashboard({ db: o.db, clock: o.clock, tenants: o.services.tenants, logger: o.logger });
+  installAuth(app, o.services.keys, dashboard.authenticator);
 
   app.get('/healthz', { config: { auth: 'public' } }, async () => ({ ok: true }));
   tenantRoutes(app, o.services);
   keyRoutes(app, o.services);
   domainRoutes(app, o.services);
+  doctorRoutes(app, o.services);
+  faultRoutes(app, o.services);
+  warmupRoutes(app, o.services);
+  reputationRoutes(app, o.services);
   streamRoutes(app, o.services);
   messageRoutes(app, o.services);
   sandboxRoutes(app, o.services);
+  webhookRoutes(app, o.services);
+  feedbackRoutes(app, o.services);
   consentProofRoutes(app, o.services);
   campaignRoutes(app, o.services);
   importRoutes(app, o.services, createImports({ db: o.db, dialect: o.dialect, clock: o.clock, resolver: o.services.resolver }), o.dataDir);
   await app.register(unsubscribeRoutes({ services: o.services, secrets: o.secrets, db: o.db, clock: o.clock }));
   await app.register(clickRoutes({ services: o.services, secrets: o.secrets, db: o.db, clock: o.clock }));
   await app.register(formRoutes({ services: o.services, secrets: o.secrets, clock: o.clock, audience: o.audience, db: o.db }));
+  dashboard.routes(app);
   listRoutes(app, o.services);
   audienceCountRoute(app, o.services);
   contactRoutes(app, o.services);
@@ -109,6 +141,23 @@ export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> 
     },
   }));
   return app;
+}
+
+/** Whether a string anywhere in these values holds a NUL (iterative: a body may nest deep). */
+function holdsNul(roots: unknown[]): boolean {
+  const stack = [...roots];
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (v.includes('\0')) return true;
+    } else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k.includes('\0')) return true;
+        stack.push(x);
+      }
+    }
+  }
+  return false;
 }
 
 function toFailure(err: FastifyError): Failure {

@@ -8,6 +8,13 @@ import { audience } from './migrations/002_audience.ts';
 import { campaigns } from './migrations/003_campaigns.ts';
 import { tracking } from './migrations/004_tracking.ts';
 import { templateNumbers } from './migrations/005_template_numbers.ts';
+import { deliveryState } from './migrations/008_delivery_state.ts';
+import { webhooks } from './migrations/007_webhooks.ts';
+import { feedback } from './migrations/006_feedback.ts';
+import { importLease } from './migrations/009_import_lease.ts';
+import { reputation } from './migrations/010_reputation.ts';
+import { doctor } from './migrations/011_doctor.ts';
+import { users } from './migrations/012_users.ts';
 
 export type DialectMigration = (dialect: DialectName) => Migration;
 
@@ -17,6 +24,13 @@ const ALL: Record<string, DialectMigration> = {
   '003_campaigns': campaigns,
   '004_tracking': tracking,
   '005_template_numbers': templateNumbers,
+  '008_delivery_state': deliveryState,
+  '007_webhooks': webhooks,
+  '006_feedback': feedback,
+  '009_import_lease': importLease,
+  '010_reputation': reputation,
+  '011_doctor': doctor,
+  '012_users': users,
 };
 
 export async function migrateToLatest(store: Store): Promise<void> {

@@ -125,6 +125,28 @@ export interface SandboxMessageTable {
   raw: Buffer | null;
 }
 
+/** A message the inbound MX accepted (feedback/): kept before the 250. */
+export interface InboundMessageTable {
+  id: string;
+  tenant_id: string | null;
+  mailbox: 'bounce' | 'unsubscribe' | 'abuse' | 'postmaster';
+  rcpt_to: string;
+  mail_from: string;
+  remote_address: string;
+  received_at: number;
+  size: number;
+  raw: Buffer;
+  status: 'received' | 'processed' | 'unmatched' | 'unparsed';
+  kind: string | null;
+  recipient_id: string | null;
+  message_id: string | null;
+  address: string | null;
+  subject: string | null;
+  /** JSON object */
+  summary: string;
+  acknowledged_at: number | null;
+}
+
 export interface IdempotencyKeyTable {
   tenant_id: string;
   key: string;
@@ -245,6 +267,10 @@ export interface ImportTable {
   created_at: number;
   finished_at: number | null;
   reviewed_by: string | null;
+  /** the run holding the import (host:pid:random) while it reads the file; null when none */
+  locked_by: string | null;
+  /** epoch ms the holder's lease runs to; renewed with every committed batch */
+  locked_until: number | null;
 }
 
 export interface ImportRejectTable {
@@ -319,9 +345,245 @@ export interface CampaignTable {
   started_at: number | null;
   completed_at: number | null;
   track_clicks: number;
+  track_opens: Generated<number>;
+}
+
+/** A tenant's webhook endpoint (webhooks/): where its events are POSTed. */
+export interface WebhookEndpointTable {
+  id: string;
+  tenant_id: string;
+  /** without userinfo: that is sealed in auth_enc */
+  url: string;
+  auth_enc: string | null;
+  /** the signing secret, sealed (accounts/secrets.ts); shown once at creation */
+  secret_enc: string;
+  /** JSON array of webhook event types */
+  events: string;
+  format: 'native' | 'mailjet';
+  batch: number;
+  machine_opens: number;
+  description: string;
+  active: number;
+  /** the last event id fanned out to this endpoint */
+  cursor: number;
+  created_at: number;
+}
+
+/** One event for one endpoint: the unit of retry. */
+export interface WebhookDeliveryTable {
+  id: string;
+  endpoint_id: string;
+  tenant_id: string;
+  event_id: number;
+  event_type: string;
+  /** JSON, in the endpoint's format */
+  payload: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  next_attempt_at: number;
+  last_attempt_at: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  locked_until: number | null;
+  locked_by: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+export interface WarmupRampTable {
+  pool: string;
+  domain_id: string;
+  provider: string;
+  /** the UTC day (YYYY-MM-DD) day_index and budget apply to */
+  day: string;
+  day_index: number;
+  budget: number;
+  verdict: 'start' | 'grow' | 'hold' | 'step-back';
+  prev_sent: number;
+  prev_bounced: number;
+  prev_delivered: number;
+  prev_complained: number;
+  started_at: number;
+  updated_at: number;
+}
+
+/** The last doctor report of a sending domain (doctor/), read by the marketing gate. */
+export interface DoctorReportTable {
+  domain_id: string;
+  tenant_id: string;
+  checked_at: number;
+  /** 1: a blocking check failed */
+  blocked: number;
+  /** DomainReport as JSON */
+  report: string;
+}
+
+export interface DomainFaultTable {
+  id: string;
+  tenant_id: string;
+  domain_id: string;
+  provider: string;
+  /** enhanced code of the reply (4.7.27), else the basic one */
+  code: string;
+  cause: string;
+  fault: string;
+  remedy: string;
+  /** the last reply that reported it */
+  example: string;
+  first_seen: number;
+  last_seen: number;
+  count: number;
+  cleared_at: number | null;
+  cleared_by: string | null;
+}
+
+/** Counters rolled up from the event log (reputation/): one row per (tenant, UTC day, dimension, key). */
+export interface ReputationCounterTable {
+  tenant_id: string;
+  day: string;
+  /** tenant | domain | stream | campaign | provider | pool | gmail */
+  dim: string;
+  key: string;
+  sent: number;
+  delivered: number;
+  bounced: number;
+  hard_bounced: number;
+  unknown_user: number;
+  blocked: number;
+  deferred: number;
+  expired: number;
+  dropped: number;
+  complained: number;
+  abuse_reports: number;
+  spamtraps: number;
+  unsubscribed: number;
+  clicked: number;
+  opened: number;
+}
+
+export interface ReputationCursorTable {
+  name: string;
+  last_event_id: number;
+  updated_at: number;
+}
+
+export interface ReputationGmailMinuteTable {
+  org_domain: string;
+  minute: number;
+  count: number;
+}
+
+export interface ReputationBulkDomainTable {
+  org_domain: string;
+  since: number;
+  count: number;
+  tenant_id: string;
+}
+
+/** Every action reputation took and every operator decision about a tenant (the audit trail). */
+export interface ReputationActionTable {
+  id: string;
+  tenant_id: string;
+  scope: string;
+  scope_key: string;
+  rule: string;
+  step: string;
+  indicator: string | null;
+  value: number | null;
+  threshold: number | null;
+  volume: number | null;
+  min_volume: number | null;
+  window: string;
+  profile: string | null;
+  reason: string;
+  actor: string;
+  created_at: number;
+}
+
+export interface ReputationControlTable {
+  tenant_id: string;
+  daily_cap: number | null;
+  /** JSON array of profile names */
+  profiles: string | null;
+  throttle_per_minute: number | null;
+  throttle_until: number | null;
+  suspended_reason: string | null;
+  suspend_transactional: number;
+  updated_at: number;
+  updated_by: string;
+}
+
+export interface ReputationPauseTable {
+  id: string;
+  tenant_id: string;
+  domain_id: string;
+  provider: string;
+  rule: string;
+  reason: string;
+  since: number;
+  lifted_at: number | null;
+  lifted_by: string | null;
+}
+
+export interface ReputationUsageTable {
+  tenant_id: string;
+  day: string;
+  count: number;
+}
+
+export interface ReputationPostmasterTable {
+  domain_id: string;
+  day: string;
+  tenant_id: string;
+  spam_rate: number | null;
+  ip_reputation: string | null;
+  domain_reputation: string | null;
+  spf_rate: number | null;
+  dkim_rate: number | null;
+  dmarc_rate: number | null;
+  tls_rate: number | null;
+  delivery_errors: string | null;
+  imported_at: number;
+}
+
+/** A person who signs in to the dashboard (src/web/): an operator, or a user of one tenant. */
+export interface UserTable {
+  id: string;
+  email: string;
+  role: 'operator' | 'tenant';
+  /** null for operators */
+  tenant_id: string | null;
+  /** scrypt with its parameters (src/web/passwords.ts) */
+  password_hash: string;
+  created_at: number;
+  last_login_at: number | null;
+  disabled_at: number | null;
+}
+
+/** A dashboard session, stored by the SHA-256 of its cookie value. */
+export interface UserSessionTable {
+  id_hash: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  ip: string | null;
 }
 
 export interface Database {
+  reputation_counters: ReputationCounterTable;
+  reputation_cursor: ReputationCursorTable;
+  reputation_gmail_minutes: ReputationGmailMinuteTable;
+  reputation_bulk_domains: ReputationBulkDomainTable;
+  reputation_actions: ReputationActionTable;
+  reputation_controls: ReputationControlTable;
+  reputation_pauses: ReputationPauseTable;
+  reputation_usage: ReputationUsageTable;
+  reputation_postmaster: ReputationPostmasterTable;
+  warmup_ramps: WarmupRampTable;
+  domain_faults: DomainFaultTable;
+  doctor_reports: DoctorReportTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_deliveries: WebhookDeliveryTable;
   tenant_profiles: TenantProfileTable;
   templates: TemplateTable;
   template_versions: TemplateVersionTable;
@@ -337,6 +599,8 @@ export interface Database {
   counters: CounterTable;
   tenants: TenantTable;
   api_keys: ApiKeyTable;
+  users: UserTable;
+  user_sessions: UserSessionTable;
   domains: DomainTable;
   dkim_keys: DkimKeyTable;
   streams: StreamTable;
@@ -344,6 +608,7 @@ export interface Database {
   recipients: RecipientTable;
   events: EventTable;
   sandbox_messages: SandboxMessageTable;
+  inbound_messages: InboundMessageTable;
   idempotency_keys: IdempotencyKeyTable;
   settings: SettingTable;
 }
@@ -356,6 +621,7 @@ export type Stream = Selectable<StreamTable>;
 export type Message = Selectable<MessageTable>;
 export type Recipient = Selectable<RecipientTable>;
 export type Event = Selectable<EventTable>;
+export type InboundMessage = Selectable<InboundMessageTable>;
 export type NewEvent = Insertable<EventTable>;
 export type RecipientUpdate = Updateable<RecipientTable>;
 export type List = Selectable<ListTable>;
@@ -367,3 +633,10 @@ export type Import = Selectable<ImportTable>;
 export type TenantProfile = Selectable<TenantProfileTable>;
 export type TemplateVersion = Selectable<TemplateVersionTable>;
 export type Campaign = Selectable<CampaignTable>;
+export type WebhookEndpoint = Selectable<WebhookEndpointTable>;
+export type WebhookDelivery = Selectable<WebhookDeliveryTable>;
+export type WarmupRamp = Selectable<WarmupRampTable>;
+export type DomainFault = Selectable<DomainFaultTable>;
+export type ReputationAction = Selectable<ReputationActionTable>;
+export type ReputationControl = Selectable<ReputationControlTable>;
+export type ReputationPause = Selectable<ReputationPauseTable>;
