@@ -155,7 +155,7 @@ export async function startDelivery(core: Core): Promise<{ workerId: string; sto
       ehloName: d.ehloName ?? config.hostname, pools: d.pools, port: d.port,
       ca: d.caFile ? fs.readFileSync(d.caFile, 'utf8') : undefined,
       providers: withOverrides(loadProviders(), d.providers), concurrency: d.concurrency, idleMs: d.connectionIdleMs,
-      state: egressStateOf(core.limiter),
+      state: egressStateOf(core.limiter), faults: services.faults, warmup: services.warmup,
     })
     : undefined;
   const worker = startWorker({

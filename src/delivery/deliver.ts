@@ -31,6 +31,7 @@ interface Meta {
   created_at: number;
   ip_pool: string;
   kind: string;
+  domain_id: string;
 }
 
 const STATUS_TTL_MS = 1_000;
@@ -46,7 +47,7 @@ export function createDeliver(d: DeliverDeps) {
     const hit = metaCache.get(r.message_id);
     if (hit) return hit;
     const m = await d.db.selectFrom('messages as m').innerJoin('streams as s', 's.id', 'm.stream_id')
-      .select(['m.created_at', 's.ip_pool', 's.kind']).where('m.id', '=', r.message_id).executeTakeFirstOrThrow();
+      .select(['m.created_at', 's.ip_pool', 's.kind', 'm.domain_id']).where('m.id', '=', r.message_id).executeTakeFirstOrThrow();
     if (r.campaign_id) {
       if (metaCache.size >= META_CACHE) metaCache.delete(metaCache.keys().next().value!);
       metaCache.set(r.message_id, m);
@@ -107,7 +108,7 @@ export function createDeliver(d: DeliverDeps) {
     }
     const m = await metaOf(r);
     return d.smtp.deliver({
-      r, workerId, marketing: r.campaign_id !== null || m.kind === 'marketing', ipPool: m.ip_pool, acceptedAt: m.created_at,
+      r, workerId, marketing: r.campaign_id !== null || m.kind === 'marketing', ipPool: m.ip_pool, domainId: m.domain_id, acceptedAt: m.created_at,
       body: () => body(r, workerId),
     });
   };

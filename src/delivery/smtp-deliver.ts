@@ -27,6 +27,8 @@ import { EgressPath, type PathJob } from './egress/path.ts';
 import { LaneBudget } from './egress/lanes.ts';
 import { LaneSession, type Target } from './egress/session.ts';
 import { createLocalEgressState, SLOT_TTL_MS, type EgressSlot, type EgressState } from './egress/state.ts';
+import type { Faults } from './faults.ts';
+import type { Warmup } from './warmup.ts';
 
 export interface SmtpDeliveryOptions {
   clock: Clock;
@@ -50,6 +52,10 @@ export interface SmtpDeliveryOptions {
   idleMs?: number;
   /** connection slots and holds per egress path (default: this process's own) */
   state?: EgressState;
+  /** domain faults (GM-11): a reply that names one opens it; while open, the domain's marketing to that provider waits */
+  faults?: Pick<Faults, 'record' | 'activeFault'>;
+  /** warm-up ramps (GM-13): marketing beyond the day's budget of a (pool, domain, provider) waits for the next day */
+  warmup?: Pick<Warmup, 'take'>;
 }
 
 export interface DeliveryJob {
@@ -58,6 +64,8 @@ export interface DeliveryJob {
   /** marketing honours quiet hours; transactional never waits for them */
   marketing: boolean;
   ipPool: string;
+  /** the sending domain (its faults and warm-up ramps) */
+  domainId: string;
   /** when the message was accepted: its age decides expiry */
   acceptedAt: number;
   /** The message, read or composed right before it goes on the wire (the
@@ -72,6 +80,9 @@ interface Queued extends PathJob {
   /** settles the job's deliver() with the write of its outcome */
   done(write: Promise<void>): void;
 }
+
+/** while a domain fault is open, its marketing rows look again this often (a cleared fault resumes them within this) */
+const FAULT_RECHECK_MS = 10 * 60_000;
 
 type Attempt = { out: SendOutcome; target: Target | null; retried?: SendFailure };
 
@@ -146,6 +157,11 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
     }
     if (out.kind === 'failed' && !out.code) return { write: retryOrExpire(j, done, failure) };
     const reaction = reactionFor(provider, code, text, providers);
+    if (reaction?.action === 'domain-fault' && o.faults) {
+      // the receiver named a fault of the sending domain's set-up: recorded once per cause, it holds that domain's marketing below
+      await o.faults.record({ domainId: j.domainId, provider: provider.name, rule: reaction, code, text })
+        .catch((err) => o.logger.error({ err, domain: j.domainId }, 'delivery: could not record a domain fault'));
+    }
     let held: number | undefined;
     if (reaction && reaction.action !== 'domain-fault') {
       held = done + (reaction.durationMinutes ?? 15) * 60_000;
@@ -317,6 +333,14 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
       if (j.marketing && provider.quietHours && inQuietHours(now, provider.quietHours)) return postpone(j, nextAllowed(now, provider.quietHours));
       const hold = await state.holdOf(key, now);
       if (hold) return postpone(j, hold.until);
+      if (j.marketing) {
+        // transactional mail still goes: it is what the recipient asked for, and it keeps probing whether the fault is fixed
+        if (o.faults && (await o.faults.activeFault(j.domainId, provider.name))) return postpone(j, now + FAULT_RECHECK_MS);
+        if (o.warmup) {
+          const w = await o.warmup.take(j.ipPool, j.domainId, provider.name, now);
+          if (!w.ok) return postpone(j, w.until);
+        }
+      }
 
       const path = pathOf(key, provider, j.ipPool);
       return new Promise<void>((resolve, reject) => {

@@ -1,7 +1,10 @@
 // Direct delivery (issue 5) to loopback "providers": scripted SMTP peers on
 // 127.0.0.x behind MX records of a loopback DNS server, with STARTTLS from a
 // test CA. Delivered, TLS refused (never in clear), hard bounce → suppressed,
-// Gmail's 4.7.27 → deferred with the domain fault, null MX → bounced.
+// Gmail's 4.7.27 → deferred with the domain fault, which then holds the
+// domain's marketing to Google while its transactional mail goes on; a
+// warm-up ramp (2 a day here) holds the marketing beyond its day's budget
+// until the next UTC day; null MX → bounced.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -45,7 +48,7 @@ for (const dialect of DIALECTS) {
       });
       t = await startTestApp(dialect, {
         hostname: 'mta.envoi.test', dns: { servers: [dns.address] },
-        delivery: { mode: 'smtp', port, caFile, pollMs: 50 },
+        delivery: { mode: 'smtp', port, caFile, pollMs: 50, warmup: { start: 2 } },
       });
       acme = await tenantWithDomain(t, 'acme', 'shop.example');
       // outside the sandbox a domain sends once its DKIM keys are published
@@ -62,8 +65,8 @@ for (const dialect of DIALECTS) {
       for (const p of Object.values(peers)) await p.close();
     });
 
-    const send = async (to: string) => {
-      const r = await t.api('POST', '/v1/messages', { token: acme.token, body: { from: 'orders@shop.example', to: [to], subject: `to ${to}`, text: 'hello' } });
+    const send = async (to: string, stream?: string) => {
+      const r = await t.api('POST', '/v1/messages', { token: acme.token, body: { from: 'orders@shop.example', to: [to], subject: `to ${to}`, text: 'hello', stream } });
       assert.equal(r.status, 202, r.text);
       return r.body.id as string;
     };
@@ -84,6 +87,26 @@ for (const dialect of DIALECTS) {
       assert.equal(ev.data.provider, 'google');
       assert.match(ev.data.tls.version, /^TLSv1\.[23]$/);
       assert.equal(s.recipients[0].status, 'delivered');
+    });
+
+    test('warm-up: marketing to a provider beyond the ramp\'s day budget waits for the next UTC day; transactional never waits', async () => {
+      const ids: string[] = [];
+      for (const n of [1, 2, 3]) ids.push(await send(`promo${n}@gm.test`, 'marketing'));
+      await eventually(async () => peers.google.received.filter((x) => x.to.some((a) => a.startsWith('promo'))).length === 2, 20_000);
+      const held = await eventually(async () => {
+        const rows = await t.app.store.db.selectFrom('recipients').select(['address', 'status', 'next_attempt_at', 'attempts'])
+          .where('message_id', 'in', ids).where('status', '=', 'queued').where('locked_by', 'is', null).execute();
+        return rows.length === 1 ? rows[0] : undefined;
+      }, 20_000);
+      const tomorrow = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 1);
+      assert.equal(held.next_attempt_at, tomorrow, 'the third waits for the next day\'s budget');
+      assert.equal(held.attempts, 0, 'no attempt counted');
+      const ramp = (await t.api('GET', '/v1/warmup', { token: acme.token })).body.data.find((r: { provider: string }) => r.provider === 'google');
+      assert.equal(ramp.budget, 2);
+      assert.equal(ramp.domain, 'shop.example');
+      // transactional mail to the same provider is not held by the ramp
+      const tx = await send('receipt@gm.test');
+      await story(tx, (ty) => ty.includes('delivered'));
     });
 
     test('a receiver without STARTTLS never gets the message in clear: deferred, with the reason', async () => {
@@ -113,6 +136,29 @@ for (const dialect of DIALECTS) {
       assert.equal(ev.data.enhanced ?? ev.data.classification.enhanced, '4.7.27');
       assert.equal(ev.data.fault?.cause, 'spf');
       assert.ok(ev.data.fault.remedy.length > 10);
+
+      // the fault is open on the domain, for Google
+      const faults = await eventually(async () => {
+        const f = (await t.api('GET', `/v1/domains/shop.example/faults`, { token: acme.token })).body.data;
+        return f?.length ? f : undefined;
+      }, 10_000);
+      assert.deepEqual(faults.map((f: { provider: string; cause: string; active: boolean }) => [f.provider, f.cause, f.active]), [['google', 'spf', true]]);
+      // while it is open, the domain's marketing to Google waits (no attempt), and its transactional mail still goes
+      const before = peers.google.received.length;
+      const promo = await send('later@gm.test', 'marketing');
+      const row = await eventually(async () => {
+        const r = await t.app.store.db.selectFrom('recipients').select(['status', 'next_attempt_at', 'attempts', 'locked_by']).where('message_id', '=', promo).executeTakeFirstOrThrow();
+        return r.locked_by === null && r.next_attempt_at > Date.now() + 5 * 60_000 ? r : undefined;
+      }, 20_000);
+      assert.equal(row.status, 'queued');
+      assert.equal(row.attempts, 0);
+      const tx = await send('order@gm.test');
+      await story(tx, (ty) => ty.includes('delivered'));
+      assert.equal(peers.google.received.length, before + 1, 'only the transactional message went to Google');
+      // the tenant fixes SPF and clears the fault
+      const cleared = await t.api('POST', `/v1/domains/shop.example/faults/${faults[0].id}/clear`, { token: acme.token });
+      assert.equal(cleared.status, 200, cleared.text);
+      assert.equal(cleared.body.active, false);
     });
 
     test('a null MX domain bounces without a connection', async () => {
