@@ -164,7 +164,7 @@ async function main() {
     delivery: {
       mode: 'smtp', port: sinkPort, concurrency: Number(args.concurrency), warmup: { enabled: false },
       // the sink speaks no STARTTLS: this bench (only) lets the default provider send in clear
-      providers: { default: { tls: 'opportunistic' } },
+      providers: { default: { tls: 'opportunistic', ratePerMinute: 1e9 } },
     },
   } as ConfigInput;
   const cfg = loadConfig({ env: {}, overrides });

@@ -190,12 +190,25 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
     for (const x of path.drain()) x.done(postpone(x.j, until));
   }
 
+  /** Waits until the path's rate (the provider's messages a minute, over every lane and worker) lets one more message start; false when closing. */
+  async function paced(path: EgressPath<Queued>, perMinute: number): Promise<boolean> {
+    while (!(await state.takeRate(path.key, perMinute))) {
+      if (closing) return false;
+      await new Promise((r) => setTimeout(r, Math.min(1_000, Math.ceil(60_000 / perMinute))));
+    }
+    return true;
+  }
+
   /** One job on a lane; true when the lane should stop (the path is held). */
   async function runJob(path: EgressPath<Queued>, lane: LaneSession, q: Queued): Promise<boolean> {
     const hold = await state.holdOf(path.key, o.clock.now());
     if (hold) {
       q.done(postpone(q.j, hold.until));
       holdPath(path, hold.until);
+      return true;
+    }
+    if (!(await paced(path, q.provider.ratePerMinute))) {
+      q.done(postpone(q.j, o.clock.now()));
       return true;
     }
     let raw: Buffer | null;

@@ -35,20 +35,22 @@ for (const dialect of DIALECTS) {
       peers.slow = await startPeer({ host: '127.0.0.22', port, tls: await ca.issue(['alt1.gmail-smtp-in.l.google.com']), script: { slowMs: 250, slowAt: 'data' } });
       peers.fast = await startPeer({ host: '127.0.0.23', port, tls: await ca.issue(['mx.fast.test']) });
       peers.small = await startPeer({ host: '127.0.0.24', port, tls: await ca.issue(['mx.small.test']), size: 3_000 });
+      peers.paced = await startPeer({ host: '127.0.0.26', port, tls: await ca.issue(['mta5.am0.yahoodns.net']) });
       peers.drop = await startPeer({ host: '127.0.0.25', port, tls: await ca.issue(['mx.drop.test']), script: { dropDuringData: (n) => n === 2 } });
       dns = await startDnsServer({
         'reuse.test': { MX: [{ exchange: 'mx.reuse.test', priority: 10 }] }, 'mx.reuse.test': { A: ['127.0.0.21'] },
         'slow.test': { MX: [{ exchange: 'alt1.gmail-smtp-in.l.google.com', priority: 5 }] }, 'alt1.gmail-smtp-in.l.google.com': { A: ['127.0.0.22'] },
         'fast.test': { MX: [{ exchange: 'mx.fast.test', priority: 10 }] }, 'mx.fast.test': { A: ['127.0.0.23'] },
         'small.test': { MX: [{ exchange: 'mx.small.test', priority: 10 }] }, 'mx.small.test': { A: ['127.0.0.24'] },
+        'paced.test': { MX: [{ exchange: 'mta5.am0.yahoodns.net', priority: 1 }] }, 'mta5.am0.yahoodns.net': { A: ['127.0.0.26'] },
         'drop.test': { MX: [{ exchange: 'mx.drop.test', priority: 10 }] }, 'mx.drop.test': { A: ['127.0.0.25'] },
       });
       t = await startTestApp(dialect, {
         hostname: 'mta.envoi.test', dns: { servers: [dns.address] },
         delivery: {
           mode: 'smtp', port, caFile, pollMs: 50, concurrency: 6, connectionIdleMs: 1_000,
-          // small caps, so that holding them is visible; TLS stays required
-          providers: { default: { maxConnections: 2, messagesPerConnection: 4 }, google: { maxConnections: 3 } },
+          // small caps, so that holding them is visible; TLS stays required; rates out of the way except Yahoo's (its own test)
+          providers: { default: { maxConnections: 2, messagesPerConnection: 4, ratePerMinute: 60_000 }, google: { maxConnections: 3, ratePerMinute: 60_000 }, yahoo: { ratePerMinute: 60 } },
         },
       });
       acme = await tenantWithDomain(t, 'acme', 'shop.example');
@@ -72,6 +74,18 @@ for (const dialect of DIALECTS) {
       return done.length >= n ? (s.events as Ev[]) : undefined;
     }, timeoutMs);
     const addresses = (domain: string, n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag}${i}@${domain}`);
+
+    test("a provider's rate is held across its lanes: 60 a minute is one a second, however many connections it allows", async () => {
+      const started = Date.now();
+      const id = await send(addresses('paced.test', 5, 'p'));
+      const events = await settled(id, 5);
+      const elapsed = Date.now() - started;
+      assert.equal(events.filter((e) => e.type === 'delivered').length, 5);
+      assert.equal(peers.paced.received.length, 5);
+      // one token at once (a second's worth), then one a second: the fifth starts 4 s after the first
+      assert.ok(elapsed >= 3_800, `5 messages at 60 a minute took ${elapsed} ms`);
+      assert.ok(new Set(peers.paced.received.map((r) => r.session)).size <= 5);
+    });
 
     test('ten messages to one MX: a few sessions, none carrying more than messagesPerConnection, never more than the cap at once', async () => {
       const to = addresses('reuse.test', 10, 'r');

@@ -5,6 +5,7 @@
 // workers) behind it, and `createLocalEgressState` is the plain in-process
 // version for a lone engine (tests).
 import type { Limiter } from '../limits/index.ts';
+import { bucketSize } from '../limits/types.ts';
 
 export interface Hold {
   until: number;
@@ -23,6 +24,8 @@ export interface EgressState {
   /** the hold in force on the path at `now`, if any */
   holdOf(key: string, now: number): Promise<Hold | undefined>;
   hold(key: string, hold: Hold): Promise<void>;
+  /** one more message may start on the path now under its provider's rate (cluster-wide with a shared limiter) */
+  takeRate(key: string, perMinute: number): Promise<boolean>;
 }
 
 /** A slot not renewed for this long is given back by the limiter (its worker died). */
@@ -40,13 +43,27 @@ export function egressStateOf(limiter: Limiter): EgressState {
       return h && h.until > now ? h : undefined;
     },
     hold: (k, h) => limiter.hold(key(k), h.until, h.why),
+    takeRate: (k, perMinute) => limiter.takeRate(key(k), perMinute),
   };
 }
 
 export function createLocalEgressState(): EgressState {
   const busy = new Map<string, number>();
   const holds = new Map<string, Hold>();
+  // the same token bucket as the limiters' (one second's worth at most), on this process's clock
+  const buckets = new Map<string, { tokens: number; at: number }>();
   return {
+    async takeRate(k, perMinute) {
+      const now = performance.now();
+      const size = bucketSize(perMinute);
+      const b = buckets.get(k) ?? { tokens: size, at: now };
+      b.tokens = Math.min(size, b.tokens + ((now - b.at) * perMinute) / 60_000);
+      b.at = now;
+      buckets.set(k, b);
+      if (b.tokens < 1) return false;
+      b.tokens -= 1;
+      return true;
+    },
     async acquire(k, max) {
       const n = busy.get(k) ?? 0;
       if (n >= max) return null;
