@@ -77,11 +77,23 @@ export function createRunner(d: RunnerDeps) {
           campaign_id: c.id, contact_id: m.contact_id, list_id: m.list_id,
         };
       });
-      checkpoint = batch[batch.length - 1].contact_id;
-      await db.transaction().execute(async (trx) => {
-        await trx.insertInto('recipients').values(rows).onConflict((oc) => oc.columns(['campaign_id', 'contact_id']).doNothing()).execute();
-        await trx.updateTable('campaigns').set((eb) => ({ checkpoint, enqueued: eb('enqueued', '+', rows.length), updated_at: now })).where('id', '=', c.id).execute();
+      const from = checkpoint;
+      const next = batch[batch.length - 1].contact_id;
+      // Several processes run this runner (envoi up and each envoi worker): the
+      // checkpoint moves only from where this pass read it, so one batch is
+      // enqueued and counted once, and the other runner's transaction, which
+      // finds the checkpoint moved, changes nothing and leaves the campaign to it.
+      const advanced = await db.transaction().execute(async (trx) => {
+        const moved = await trx.updateTable('campaigns').set({ checkpoint: next, updated_at: now }).where('id', '=', c.id)
+          .where((eb) => (from === undefined ? eb('checkpoint', 'is', null) : eb('checkpoint', '=', from))).executeTakeFirst();
+        if (Number(moved.numUpdatedRows) !== 1) return false;
+        const ins = await trx.insertInto('recipients').values(rows).onConflict((oc) => oc.columns(['campaign_id', 'contact_id']).doNothing()).executeTakeFirst();
+        const n = Number(ins.numInsertedOrUpdatedRows ?? 0);
+        await trx.updateTable('campaigns').set((eb) => ({ enqueued: eb('enqueued', '+', n) })).where('id', '=', c.id).execute();
+        return true;
       });
+      if (!advanced) return false;
+      checkpoint = next;
       if (++batches >= d.batchesPerPass) return false;
     }
     await db.updateTable('campaigns').set({ audience_done: 1, updated_at: clock.now() }).where('id', '=', c.id).execute();

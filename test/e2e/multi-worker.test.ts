@@ -36,12 +36,15 @@ for (const dialect of DIALECTS.filter((d) => d === 'postgres')) {
       return { owners, stop: () => { on = false; } };
     }
 
-    function exactlyOnce(id: string, t: { diagnostic(m: string): void }): void {
+    async function exactlyOnce(id: string, t: { diagnostic(m: string): void }): Promise<void> {
       const { byAddress, byMessageId, messages } = scene.tally(id);
       assert.deepEqual(scene.addresses.filter((a) => byAddress.get(a) !== 1), [], 'every recipient exactly once');
       assert.equal(messages, RECIPIENTS);
       assert.equal(byMessageId.size, RECIPIENTS);
       for (const p of scene.peers) assert.ok(p.sessions.max <= SESSION_CAP, `${p.host}: at most ${SESSION_CAP} sessions at once, saw ${p.sessions.max}`);
+      // every process runs the campaign runner: each batch is enqueued, and counted, once
+      const c = await scene.t.app.store.db.selectFrom('campaigns').select(['enqueued', 'audience_done']).where('id', '=', id).executeTakeFirstOrThrow();
+      assert.deepEqual([Number(c.enqueued), c.audience_done], [RECIPIENTS, 1], 'enqueued counts each recipient once');
       t.diagnostic(`most sessions at once per peer: ${scene.peers.map((p) => p.sessions.max).join(' ')} (cap ${SESSION_CAP})`);
     }
 
@@ -52,7 +55,7 @@ for (const dialect of DIALECTS.filter((d) => d === 'postgres')) {
       const ids = await Promise.all(workers.map((w) => w.id));
       await scene.completed(id);
       watch.stop();
-      exactlyOnce(id, t);
+      await exactlyOnce(id, t);
       assert.deepEqual(ids.filter((w) => watch.owners.has(w)).length, 2, 'both workers claimed rows');
       assert.deepEqual(await Promise.all(workers.map(terminate)), [0, 0]);
     });
@@ -72,7 +75,7 @@ for (const dialect of DIALECTS.filter((d) => d === 'postgres')) {
       assert.ok(scene.tally(id).messages < RECIPIENTS, 'stopped mid-campaign');
       await scene.completed(id);
       watch.stop();
-      exactlyOnce(id, t);
+      await exactlyOnce(id, t);
       assert.equal(ids.filter((w) => watch.owners.has(w)).length, 3, 'the three workers claimed rows');
       assert.deepEqual(await Promise.all(workers.slice(1).map(terminate)), [0, 0]);
     });
