@@ -156,6 +156,9 @@ export async function startDelivery(core: Core): Promise<{ workerId: string; sto
       ca: d.caFile ? fs.readFileSync(d.caFile, 'utf8') : undefined,
       providers: withOverrides(loadProviders(), d.providers), concurrency: d.concurrency, idleMs: d.connectionIdleMs,
       state: egressStateOf(core.limiter), faults: services.faults, warmup: services.warmup,
+      smartHost: d.smartHost && {
+        ...d.smartHost, auth: d.smartHost.user !== undefined ? { user: d.smartHost.user, pass: d.smartHost.password! } : undefined,
+      },
     })
     : undefined;
   const worker = startWorker({

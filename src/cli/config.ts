@@ -8,7 +8,10 @@ export function configCommands(program: Command): void {
   const c = program.command('config').description('configuration');
   c.command('check').description('validate the configuration and print it').action(() => {
     const cfg = config(program.opts().config);
-    process.stdout.write(JSON.stringify({ ...cfg, secretKey: cfg.secretKey ? '(set)' : undefined }, null, 2) + '\n');
+    // secrets are said to be set, never printed (the output ends up in tickets and chat)
+    const smartHost = cfg.delivery.smartHost && { ...cfg.delivery.smartHost, password: cfg.delivery.smartHost.password ? '(set)' : undefined };
+    const shown = { ...cfg, secretKey: cfg.secretKey ? '(set)' : undefined, delivery: { ...cfg.delivery, smartHost } };
+    process.stdout.write(JSON.stringify(shown, null, 2) + '\n');
   });
   c.command('docs').description('write docs/configuration.md from the schema').option('--out <file>', 'output file (default: stdout)')
     .action((o: { out?: string }) => {

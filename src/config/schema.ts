@@ -72,6 +72,18 @@ export const configSchema = z.object({
       tls: z.enum(['required', 'opportunistic']).optional(),
       verifyCertificates: z.boolean().optional(),
     }).strict()).default({}).describe('overrides of the shipped provider profiles by name (policy/data/providers.json), e.g. {"default": {"tls": "opportunistic"}} for a receiver without STARTTLS; TLS stays required unless set here'),
+    smartHost: z.object({
+      host: z.string().min(1).describe('name of the relay: its TLS certificate is checked against it'),
+      address: z.string().optional().describe('its IPv4 address, when the name is not to be looked up'),
+      port: z.number().int().min(1).max(65535).default(587).describe('587 (STARTTLS) or 465 (implicit TLS)'),
+      user: z.string().optional().describe('SMTP AUTH user name; sent only over TLS'),
+      password: z.string().optional().describe('SMTP AUTH password (better in ENVOI_DELIVERY_SMART_HOST_PASSWORD than in a file); never logged'),
+      verifyCertificates: z.boolean().default(true).describe('check the relay\'s certificate'),
+      maxConnections: z.number().int().min(1).default(10).describe('sessions to the relay at once, across the workers'),
+      messagesPerConnection: z.number().int().min(1).default(100).describe('messages per session before a new one'),
+      ratePerMinute: z.number().positive().default(6000).describe('messages a minute the relay is sent, across the workers'),
+    }).strict().refine((h) => (h.user === undefined) === (h.password === undefined), 'user and password go together')
+      .optional().describe('smtp mode: relay every message through this host instead of the recipients\' MX (MC-4: a sender whose IP is dynamic or not clean); quiet hours, warm-up and faults still follow the recipients\' providers'),
     embeddedWorkers: z.boolean().default(true).describe('`envoi up` also runs the delivery workers and the campaign runner; false: an API-only process, delivery is left to `envoi worker` processes'),
     warmup: z.object({
       enabled: z.boolean().default(true).describe('daily volume ramps per (IP pool, sending domain, provider) for marketing in smtp mode (GM-13); transactional mail is never held; false for IPs and domains already warm'),

@@ -27,7 +27,9 @@ import { EgressPath, type PathJob } from './egress/path.ts';
 import { LaneBudget } from './egress/lanes.ts';
 import { LaneSession, type Target } from './egress/session.ts';
 import { createLocalEgressState, SLOT_TTL_MS, type EgressSlot, type EgressState } from './egress/state.ts';
+import { lookup } from 'node:dns/promises';
 import type { Faults } from './faults.ts';
+import type { MxHost } from './route/mx.ts';
 import type { Warmup } from './warmup.ts';
 
 export interface SmtpDeliveryOptions {
@@ -56,6 +58,21 @@ export interface SmtpDeliveryOptions {
   faults?: Pick<Faults, 'record' | 'activeFault'>;
   /** warm-up ramps (GM-13): marketing beyond the day's budget of a (pool, domain, provider) waits for the next day */
   warmup?: Pick<Warmup, 'take'>;
+  /** relay everything through this host instead of the recipients' MX (MC-4: a sender without a clean, static IP) */
+  smartHost?: SmartHost;
+}
+
+export interface SmartHost {
+  /** its name: the TLS certificate is checked against it, and it is looked up unless `address` is given */
+  host: string;
+  address?: string;
+  /** 587 (STARTTLS) or 465 (implicit TLS) */
+  port: number;
+  auth?: { user: string; pass: string };
+  verifyCertificates: boolean;
+  maxConnections: number;
+  messagesPerConnection: number;
+  ratePerMinute: number;
 }
 
 export interface DeliveryJob {
@@ -76,13 +93,19 @@ export interface DeliveryJob {
 
 interface Queued extends PathJob {
   j: DeliveryJob;
+  /** the profile of the path it goes out on: the recipient's provider, or the smart host's */
   provider: ProviderProfile;
+  /** the recipient's provider (its name in events and indicators, whatever the path) */
+  dest: string;
   /** settles the job's deliver() with the write of its outcome */
   done(write: Promise<void>): void;
 }
 
 /** while a domain fault is open, its marketing rows look again this often (a cleared fault resumes them within this) */
 const FAULT_RECHECK_MS = 10 * 60_000;
+
+/** after the smart host refused AUTH, its path waits this long */
+const AUTH_REST_MS = 5 * 60_000;
 
 type Attempt = { out: SendOutcome; target: Target | null; retried?: SendFailure };
 
@@ -96,6 +119,22 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
   /** lanes started on a path that have not taken their first job yet */
   const starting = new WeakMap<EgressPath<Queued>, number>();
   let closing = false;
+  // through a smart host, the recipients' MX still decide their provider (quiet hours,
+  // warm-up, faults, indicators); the sessions, caps and reactions are the relay's own
+  const relay = o.smartHost;
+  const relayProfile: ProviderProfile | undefined = relay && {
+    name: 'smarthost', mxSuffixes: [], exampleMx: [], maxConnections: relay.maxConnections, messagesPerConnection: relay.messagesPerConnection,
+    ratePerMinute: relay.ratePerMinute, tls: 'required', verifyCertificates: relay.verifyCertificates, reactions: [],
+  };
+  let relayHosts: { at: number; hosts: MxHost[] } | undefined;
+  /** the smart host's addresses, looked up through the system's resolver (it is the operator's own relay) at most once a minute */
+  async function relayRoute(): Promise<MxHost[]> {
+    const now = performance.now();
+    if (relayHosts && now - relayHosts.at < 60_000) return relayHosts.hosts;
+    const ips = relay!.address ? [relay!.address] : (await lookup(relay!.host, { all: true, family: 4 })).map((a) => a.address);
+    relayHosts = { at: now, hosts: [{ host: relay!.host, priority: 0, ips }] };
+    return relayHosts.hosts;
+  }
 
   const postpone = (j: DeliveryJob, until: number) => o.outcomes.postpone(j.r, j.workerId, o.clock.now(), until);
 
@@ -115,8 +154,9 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
     return o.outcomes.deferred(j.r, j.workerId, now, now + delay, data);
   }
 
-  const open = (provider: ProviderProfile, ipPool: string) => (target: Target) => openSession({ ...target, port: o.port }, {
+  const open = (provider: ProviderProfile, ipPool: string) => (target: Target) => openSession({ ...target, port: provider === relayProfile ? relay!.port : o.port }, {
     ehloName: o.ehloName, localAddress: o.pools[ipPool], tls: provider.tls, verifyCertificates: provider.verifyCertificates, ca: o.ca,
+    smartHost: provider === relayProfile ? relay!.auth : undefined,
     connectTimeoutMs: o.timeoutsMs?.connect, socketTimeoutMs: o.timeoutsMs?.command, greetingTimeoutMs: o.timeoutsMs?.command,
   });
 
@@ -143,7 +183,7 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
     const { j, provider } = q;
     const { out, target } = a;
     const done = o.clock.now();
-    const extra = { provider: provider.name, ...(a.retried ? { retriedAfter: { stage: a.retried.stage, text: a.retried.text } } : {}) };
+    const extra = { provider: q.dest, ...(provider === relayProfile ? { relay: relay!.host } : {}), ...(a.retried ? { retriedAfter: { stage: a.retried.stage, text: a.retried.text } } : {}) };
     if (out.kind === 'sent' && out.recipients[0]?.accepted && out.response.code < 300) {
       return { write: o.outcomes.final(j.r, j.workerId, 'delivered', done, outcomeData(target, out, extra)) };
     }
@@ -156,10 +196,17 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
       return { write: o.outcomes.final(j.r, j.workerId, 'bounced', done, data) };
     }
     if (out.kind === 'failed' && !out.code) return { write: retryOrExpire(j, done, failure) };
+    if (out.kind === 'failed' && out.stage === 'auth') {
+      // the smart host refused our credentials: our configuration is wrong, not the recipient; nothing bounces,
+      // and the path rests a few minutes rather than knock on the relay with the same credentials
+      const held = done + AUTH_REST_MS;
+      await state.hold(path.key, { until: held, why: `the smart host refused the credentials: ${code} ${text}` });
+      return { write: retryOrExpire(j, done, failure), held };
+    }
     const reaction = reactionFor(provider, code, text, providers);
     if (reaction?.action === 'domain-fault' && o.faults) {
       // the receiver named a fault of the sending domain's set-up: recorded once per cause, it holds that domain's marketing below
-      await o.faults.record({ domainId: j.domainId, provider: provider.name, rule: reaction, code, text })
+      await o.faults.record({ domainId: j.domainId, provider: q.dest, rule: reaction, code, text })
         .catch((err) => o.logger.error({ err, domain: j.domainId }, 'delivery: could not record a domain fault'));
     }
     let held: number | undefined;
@@ -342,7 +389,7 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
       let provider = providerOf.get(route);
       if (!provider) providerOf.set(route, (provider = providerForMx(route.hosts.map((h) => h.host), providers)));
       // "default" gathers every other receiver: its caps and slowdowns are per MX host, not shared by all of them
-      const key = `${provider.name === 'default' ? `default:${route.hosts[0].host}` : provider.name}|${j.ipPool}`;
+      const key = relay ? `smarthost|${j.ipPool}` : `${provider.name === 'default' ? `default:${route.hosts[0].host}` : provider.name}|${j.ipPool}`;
       if (j.marketing && provider.quietHours && inQuietHours(now, provider.quietHours)) return postpone(j, nextAllowed(now, provider.quietHours));
       const hold = await state.holdOf(key, now);
       if (hold) return postpone(j, hold.until);
@@ -355,11 +402,20 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
         }
       }
 
-      const path = pathOf(key, provider, j.ipPool);
+      let hosts = route.hosts;
+      if (relay) {
+        try {
+          hosts = await relayRoute();
+        } catch (err) {
+          return retryOrExpire(j, now, { stage: 'dns', relay: relay.host, text: `lookup of the smart host ${relay.host} failed (${(err as NodeJS.ErrnoException).code ?? err})` });
+        }
+      }
+      const lane = relayProfile ?? provider;
+      const path = pathOf(key, lane, j.ipPool);
       return new Promise<void>((resolve, reject) => {
-        const q: Queued = { transactional: j.r.campaign_id === null, hosts: route.hosts, j, provider, done: (w) => void w.then(resolve, reject) };
+        const q: Queued = { transactional: j.r.campaign_id === null, hosts, j, provider: lane, dest: provider.name, done: (w) => void w.then(resolve, reject) };
         if (!path.push(q)) return q.done(postpone(j, path.overflowUntil(now)));
-        pump(path, provider, j.ipPool);
+        pump(path, lane, j.ipPool);
       });
     },
 

@@ -56,6 +56,8 @@ export interface Received {
   remoteAddress: string;
   /** the TCP session it came on (smtp-server's session id) */
   session: string;
+  /** who authenticated on the session (a smart host's client), if anyone */
+  user?: string;
 }
 
 export interface Peer {
@@ -132,7 +134,7 @@ export async function startPeer(opts: PeerOptions = {}): Promise<Peer> {
         const raw = Buffer.concat(chunks);
         const envelope = { from: session.envelope.mailFrom ? addr(session.envelope.mailFrom) : '', to: session.envelope.rcptTo.map(addr) };
         void step('data', session, script.onData?.(raw, envelope), callback, () =>
-          received.push({ ...envelope, raw, tls: session.secure, remoteAddress: session.remoteAddress, session: session.id }),
+          received.push({ ...envelope, raw, tls: session.secure, remoteAddress: session.remoteAddress, session: session.id, user: session.user as string | undefined }),
         );
       });
     },
