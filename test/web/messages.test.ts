@@ -4,13 +4,21 @@
 // "not found"; the sender profile refuses a bad phone number next to the
 // field, then saves; a stream with a bad bounce label likewise; an operator
 // suspends a tenant with a reason and resumes it, and the API agrees; every
-// new page fits 1280 and 390 px.
+// new page fits 1280 and 390 px. Then, delivering for real to a scripted
+// SMTP peer, a refusal at RCPT shows the SMTP transcript (AF-20).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { eventually, startTestApp, tenantWithDomain, type TestApp } from '../helpers/app.ts';
 import { createUsers } from '../../src/web/users.ts';
 import { browserSkip, launch, open, overflows, PASSWORD, shot, signIn } from './browser.ts';
+import { startDnsServer, type DnsServer } from '../peers/dns.ts';
+import { createTestCa } from '../peers/ca.ts';
+import { startPeer, type Peer } from '../peers/smtp-peer.ts';
+import { zoneFromRecords } from '../helpers/zone.ts';
 
 const skip = browserSkip();
 if (skip) console.log(`# skipping the messages browser tests: ${skip}`);
@@ -66,7 +74,7 @@ describe('messages, settings and suspensions in Chromium', { skip }, () => {
     const rcpt = page.getByRole('region', { name: `Recipient ${BOUNCE}` });
     await rcpt.getByText('bounced').first().waitFor();
     const story = await rcpt.innerText();
-    assert.match(story, /550 5\.1\.1 <bounce\+1@simulator\.envoi\.test>: Recipient address rejected: User unknown/);
+    assert.equal(await rcpt.locator('.reply code').innerText(), '550 5.1.1 <bounce+1@simulator.envoi.test>: Recipient address rejected: User unknown');
     assert.match(await page.locator('main').innerText(), /accepted/);
     assert.match(story, /unknown-user, hard/);
     assert.match(await page.locator('.meta').innerText(), new RegExp(bounced));
@@ -172,5 +180,65 @@ describe('messages, settings and suspensions in Chromium', { skip }, () => {
     assert.equal(await statusOf(), 'active');
     const actions = (await t.api('GET', '/v1/reputation/actions', { token: t.operatorToken })).body.data as { reason?: string }[];
     assert.ok(actions.some((a) => /forged From/.test(a.reason ?? '')), 'the note is kept with the decision');
+  });
+});
+
+describe('a refusal by a real SMTP server, with its transcript, in Chromium', { skip }, () => {
+  let t: TestApp;
+  let dns: DnsServer;
+  let peer: Peer;
+  let browser: Browser;
+
+  before(async () => {
+    const ca = await createTestCa();
+    const caFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'envoi-ca-')), 'ca.pem');
+    fs.writeFileSync(caFile, ca.caPem);
+    peer = await startPeer({ host: '127.0.0.4', tls: await ca.issue(['mx.bounce.test']),
+      script: { onRcptTo: (a) => (a.startsWith('nobody@') ? { code: 550, text: '5.1.1 The email account that you tried to reach does not exist.' } : undefined) } });
+    dns = await startDnsServer({ 'bounce.test': { MX: [{ exchange: 'mx.bounce.test', priority: 10 }] }, 'mx.bounce.test': { A: ['127.0.0.4'] } });
+    [t, browser] = await Promise.all([
+      startTestApp('sqlite', { hostname: 'mta.envoi.test', dns: { servers: [dns.address] }, delivery: { mode: 'smtp', port: peer.port, caFile, pollMs: 50 } } as never),
+      launch(),
+    ]);
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+    await dns?.close();
+    await peer?.close();
+  });
+
+  it('shows the reply and the SMTP transcript of a refusal at RCPT', async () => {
+    const acme = await tenantWithDomain(t, 'acme', 'shop.example');
+    for (const [name, rr] of Object.entries(await zoneFromRecords(t, acme.token, 'shop.example'))) dns.set(name, rr);
+    assert.equal((await t.api('POST', '/v1/domains/shop.example/verify', { token: acme.token })).body.verified, true);
+    const sent = await t.api('POST', '/v1/messages', { token: acme.token, body: { from: 'orders@shop.example', to: ['nobody@bounce.test'], subject: 'Your invoice', text: 'hello' } });
+    assert.equal(sent.status, 202, sent.text);
+    await eventually(async () => (await t.api('GET', `/v1/messages/${sent.body.id}`, { token: acme.token })).body.recipients?.[0]?.status === 'bounced', 20_000);
+    assert.equal((await t.api('POST', '/v1/users', { token: acme.token, body: { email: 'lea@shop.example', password: PASSWORD } })).status, 201);
+
+    const { page } = await open(browser, t);
+    await signIn(page, 'lea@shop.example');
+    await page.getByRole('heading', { name: 'Campaigns' }).waitFor();
+    await page.goto('/#/messages?q=NOBODY%40bounce.test');
+    await page.getByRole('link', { name: 'Your invoice' }).click();
+    const rcpt = page.getByRole('region', { name: 'Recipient nobody@bounce.test' });
+    await rcpt.getByText('bounced').first().waitFor();
+    // the reply once, though the client recorded the whole line with its codes
+    assert.equal(await rcpt.locator('.reply code').innerText(), '550 5.1.1 The email account that you tried to reach does not exist.');
+    assert.match(await rcpt.innerText(), /at mx\.bounce\.test \(127\.0\.0\.4\) · during rcpt/);
+    await rcpt.getByText('SMTP transcript').click();
+    const transcript = await rcpt.getByLabel('SMTP transcript').innerText();
+    assert.match(transcript, /EHLO mta\.envoi\.test/);
+    assert.match(transcript, /RCPT TO:<nobody@bounce\.test>/);
+    assert.match(transcript, /550 5\.1\.1 The email account/);
+    await rcpt.getByText('Message headers').click();
+    assert.match(await rcpt.innerText(), /Subject: Your invoice/);
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      assert.equal(await overflows(page), false, `the transcript at ${width} px scrolls sideways`);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await shot(page, 'message-transcript');
   });
 });

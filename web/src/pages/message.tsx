@@ -15,11 +15,17 @@ interface Story {
 
 const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
 
-/** The server's reply as one line: "550 5.1.1 <…>: User unknown", without repeating the enhanced code the text already starts with. */
+/**
+ * The server's reply as one line: "550 5.1.1 <…>: User unknown". Some
+ * recorders keep the code or the enhanced code in the text already (the SMTP
+ * client keeps the whole reply line); neither is said twice.
+ */
 export function replyLine(d: Record<string, unknown>): string {
-  const text = str(d.text) || str(d.diagnostic);
+  const code = str(d.code);
+  let text = str(d.text) || str(d.diagnostic);
+  if (code && text.startsWith(`${code} `)) text = text.slice(code.length + 1);
   const enhanced = str(d.enhanced) || str(d.status);
-  return [str(d.code), enhanced && !text.startsWith(enhanced) ? enhanced : '', text].filter(Boolean).join(' ');
+  return [code, enhanced && !text.startsWith(enhanced) ? enhanced : '', text].filter(Boolean).join(' ');
 }
 
 /** One line saying what else the event records: where, why, until when. */
