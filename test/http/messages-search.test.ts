@@ -67,6 +67,22 @@ for (const dialect of DIALECTS) {
       assert.equal(one.body.moreRecipients, false);
     });
 
+    test('a message with more recipients than a story holds (a campaign): the first 100, and any one by address', async () => {
+      // a campaign's messages row has one recipient per contact: made here directly, as the runner does
+      const now = Date.now();
+      const rows = Array.from({ length: 105 }, (_, i) => ({
+        id: `rcp_${String(now).padStart(14, '0')}${String(i).padStart(6, '0')}`, message_id: ids[0], tenant_id: acme.tenantId, address: `c${i}@list.example`,
+        kind: 'to', envelope_from: 'b@bounce-mk.shop.example', status: 'delivered', attempts: 1, next_attempt_at: now, locked_until: null, locked_by: null, updated_at: now,
+      }));
+      await t.app.store.db.insertInto('recipients').values(rows).execute();
+      const story = await get(`/v1/messages/${ids[0]}`);
+      assert.equal(story.body.recipients.length, 100);
+      assert.equal(story.body.moreRecipients, true);
+      const last = await get(`/v1/messages/${ids[0]}?recipient=C104@LIST.example`);
+      assert.deepEqual(last.body.recipients.map((r: { address: string }) => r.address), ['c104@list.example']);
+      assert.equal(last.body.moreRecipients, false);
+    });
+
     test('another tenant sees nothing of these messages; no key is 401', async () => {
       const r = await get('/v1/messages?recipient=x0@customer.example', other.token);
       assert.equal(r.status, 200);

@@ -23,8 +23,12 @@ export function searchParams(q: string): { recipient?: string; messageId?: strin
 }
 
 export function Messages() {
-  const route = useRoute();
-  const q = route.query.get('q') ?? '';
+  const q = useRoute().query.get('q') ?? '';
+  // a new search (or Back to an earlier one) starts at its first page
+  return <Search key={q} q={q} />;
+}
+
+function Search({ q }: { q: string }) {
   const [text, setText] = useState(q);
   const cur = useCursor();
   const results = useLoad(async () => {
@@ -34,8 +38,9 @@ export function Messages() {
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    cur.reset();
-    navigate(`/messages${qs({ q: text.trim() })}`);
+    // the same search again changes no URL: fetch it anew instead
+    if (text.trim() === q) results.reload();
+    else navigate(`/messages${qs({ q: text.trim() })}`);
   };
   const link = (h: Hit) => href(`/messages/${encodeURIComponent(h.id)}${h.recipient ? qs({ recipient: h.recipient.id }) : ''}`);
 
