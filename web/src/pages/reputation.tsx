@@ -61,7 +61,7 @@ export function Reputation({ operator }: { operator: boolean }) {
             {r.tenant.dailyCap !== null && <> · {r.tenant.usedToday ?? 0} of {r.tenant.dailyCap} today</>}
             {r.tenant.suspended && <span className="error"> Suspended: {r.tenant.suspended.reason}</span>}
           </p>
-          {operator && <TenantControls key={r.tenant.id} tenant={r.tenant} onChange={report.reload} />}
+          {operator && <TenantControls key={r.tenant.id} tenant={r.tenant} onChange={() => { report.reload(); actions.reload(); }} />}
           {main && (
             <div className="charts">
               {CHARTS.map((c) => {
