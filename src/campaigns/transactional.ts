@@ -22,6 +22,7 @@ import { headerValue, parseRaw, rawFrom, rewriteHeaders } from '../compose/raw.t
 import { parseAddress } from '../compose/address.ts';
 import { appendEvents } from '../events/log.ts';
 import { isUniqueViolation } from '../store/connect.ts';
+import { createMessageLog } from './message-log.ts';
 
 export interface TransactionalDeps {
   db: Kysely<Database>;
@@ -56,6 +57,7 @@ interface Prepared {
 
 export function createTransactional(deps: TransactionalDeps) {
   const { db, clock } = deps;
+  const log = createMessageLog(db);
 
   /** The checks every send passes, whatever its entry point. */
   async function authorise(tenantId: string, streamName: string, fromDomain: string, recipients = 1): Promise<Result<{ tenant: Tenant; stream: Stream; domain: Domain }>> {
@@ -212,17 +214,10 @@ export function createTransactional(deps: TransactionalDeps) {
     },
 
     /** A message of this tenant with its recipients and events; another tenant's is "not found". */
-    async get(tenantId: string, id: string) {
-      const message = await db.selectFrom('messages')
-        .select(['id', 'message_id', 'from_address', 'subject', 'custom_id', 'size', 'created_at', 'stream_id'])
-        .where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
-      if (!message) return undefined;
-      const recipients = await db.selectFrom('recipients').select(['id', 'address', 'kind', 'status', 'attempts', 'updated_at'])
-        .where('message_id', '=', id).orderBy('id').execute();
-      const events = await db.selectFrom('events').select(['type', 'at', 'recipient_id', 'data'])
-        .where('tenant_id', '=', tenantId).where('message_id', '=', id).orderBy('id').execute();
-      return { message, recipients, events: events.map((e) => ({ ...e, data: JSON.parse(e.data) })) };
-    },
+    get: log.story,
+    /** The dashboard's search (message-log.ts). */
+    byRecipient: log.byRecipient,
+    byMessageId: log.byMessageId,
   };
 }
 

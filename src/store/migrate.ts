@@ -15,6 +15,7 @@ import { importLease } from './migrations/009_import_lease.ts';
 import { reputation } from './migrations/010_reputation.ts';
 import { doctor } from './migrations/011_doctor.ts';
 import { users } from './migrations/012_users.ts';
+import { recipientSearch } from './migrations/013_recipient_search.ts';
 
 export type DialectMigration = (dialect: DialectName) => Migration;
 
@@ -31,6 +32,7 @@ const ALL: Record<string, DialectMigration> = {
   '010_reputation': reputation,
   '011_doctor': doctor,
   '012_users': users,
+  '013_recipient_search': recipientSearch,
 };
 
 export async function migrateToLatest(store: Store): Promise<void> {

@@ -14,6 +14,9 @@ import { Webhooks } from './pages/webhooks.tsx';
 import { Keys } from './pages/keys.tsx';
 import { Reputation } from './pages/reputation.tsx';
 import { Tenants } from './pages/tenants.tsx';
+import { Messages } from './pages/messages.tsx';
+import { MessageDetail } from './pages/message.tsx';
+import { Settings } from './pages/settings.tsx';
 
 interface NavItem {
   to: string;
@@ -22,6 +25,7 @@ interface NavItem {
 
 const TENANT_NAV: NavItem[] = [
   { to: '/campaigns', label: 'Campaigns' },
+  { to: '/messages', label: 'Messages' },
   { to: '/lists', label: 'Lists' },
   { to: '/contacts', label: 'Contacts' },
   { to: '/suppressions', label: 'Suppressions' },
@@ -31,6 +35,7 @@ const TENANT_NAV: NavItem[] = [
   { to: '/reputation', label: 'Reputation' },
   { to: '/webhooks', label: 'Webhooks' },
   { to: '/keys', label: 'API keys & users' },
+  { to: '/settings', label: 'Settings' },
 ];
 const OPERATOR_NAV: NavItem[] = [
   { to: '/tenants', label: 'Tenants' },
@@ -55,6 +60,8 @@ function page(r: Route, user: User): ReactNode {
     case 'webhooks': return <Webhooks />;
     case 'keys': return <Keys user={user} />;
     case 'reputation': return <Reputation operator={op} />;
+    case 'messages': return b ? <MessageDetail id={b} recipient={r.query.get('recipient') ?? undefined} /> : <Messages />;
+    case 'settings': return <Settings />;
     default: return null;
   }
 }

@@ -1,5 +1,6 @@
 // The own REST API for transactional messages: POST /v1/messages (202 once the
-// message is stored), with Idempotency-Key; GET /v1/messages/:id.
+// message is stored), with Idempotency-Key; GET /v1/messages/:id, its story;
+// GET /v1/messages, the search by recipient or message id (the dashboard's).
 import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -36,6 +37,15 @@ const SendBody = z.object({
   stream: z.string().optional(),
   customId: z.string().max(255).optional(),
 }).strict();
+
+// exactly one of recipient and messageId; the cursor is the last recipient id of the previous page
+const Search = z.object({
+  recipient: z.string().trim().min(3).max(320).optional(),
+  messageId: z.string().trim().min(1).max(998).optional(),
+  cursor: z.string().regex(/^rcp_[0-9a-z]{20,40}$/, 'not a cursor this search returned').optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+}).strict().refine((q) => (q.recipient === undefined) !== (q.messageId === undefined), { message: 'give either recipient or messageId', path: ['recipient'] });
+const Story = z.object({ recipient: z.string().trim().min(1).max(320).optional() }).strict();
 
 type AddrIn = z.infer<typeof Addr>;
 const addr = (a: AddrIn) => (typeof a === 'string' ? { email: a } : a);
@@ -77,8 +87,16 @@ export function messageRoutes(app: FastifyInstance, s: Services): void {
     return reply.code(202).send({ id: out.id, messageId: out.messageId, status: 'queued', recipients: out.recipients });
   });
 
+  app.get('/v1/messages', async (req) => {
+    const tenantId = tenantOf(req);
+    const q = parseBody(Search, req.query ?? {});
+    if (q.messageId !== undefined) return s.transactional.byMessageId(tenantId, q.messageId, q.limit);
+    return s.transactional.byRecipient(tenantId, q.recipient!, { before: q.cursor, limit: q.limit });
+  });
+
   app.get<{ Params: { id: string } }>('/v1/messages/:id', async (req) => {
-    const m = await s.transactional.get(tenantOf(req), req.params.id);
+    const q = parseBody(Story, req.query ?? {});
+    const m = await s.transactional.get(tenantOf(req), req.params.id, q.recipient);
     if (!m) throw new FailureError({ code: 'not_found', detail: `no message ${req.params.id}` });
     return m;
   });

@@ -2,7 +2,9 @@
 // of today, the actions the guardrails took. Operators pick a tenant.
 import { useState } from 'react';
 import { api, qs } from '../api.ts';
+import { useRoute } from '../router.ts';
 import { Badge, ErrorBox, Field, Page, Table, useLoad, when } from '../ui.tsx';
+import { TenantControls } from './tenant-controls.tsx';
 
 type Indicators = Record<string, number | null | boolean>;
 interface Check { rule: string; profile: string; indicator: string; value: number | null; op: string; threshold: number; state: string }
@@ -25,7 +27,9 @@ const pct = (v: number | null | undefined) => (v === null || v === undefined ? '
 
 export function Reputation({ operator }: { operator: boolean }) {
   const tenants = useLoad(() => (operator ? api<{ data: { id: string; name: string }[] }>('GET', '/v1/tenants').then((r) => r.data) : Promise.resolve([])), [operator]);
-  const [tenant, setTenant] = useState('');
+  // the Tenants page links here with ?tenant=<id>
+  const route = useRoute();
+  const [tenant, setTenant] = useState(route.query.get('tenant') ?? '');
   const [days, setDays] = useState(30);
   const report = useLoad(async () => {
     if (operator && !tenant) return undefined;
@@ -57,6 +61,7 @@ export function Reputation({ operator }: { operator: boolean }) {
             {r.tenant.dailyCap !== null && <> · {r.tenant.usedToday ?? 0} of {r.tenant.dailyCap} today</>}
             {r.tenant.suspended && <span className="error"> Suspended: {r.tenant.suspended.reason}</span>}
           </p>
+          {operator && <TenantControls key={r.tenant.id} tenant={r.tenant} onChange={() => { report.reload(); actions.reload(); }} />}
           {main && (
             <div className="charts">
               {CHARTS.map((c) => {

@@ -1,6 +1,7 @@
 // Operators: tenants, and the first API key of a new one (shown once).
 import { useState, type FormEvent } from 'react';
 import { api } from '../api.ts';
+import { href } from '../router.ts';
 import { Badge, CopyButton, ErrorBox, Field, Notice, Page, Table, useAction, useLoad, when } from '../ui.tsx';
 
 interface Tenant { id: string; name: string; status: string; created_at: number }
@@ -38,6 +39,7 @@ export function Tenants() {
         { label: 'Status', render: (t) => <Badge value={t.status} /> },
         { label: 'Id', render: (t) => <code className="break">{t.id}</code> },
         { label: 'Created', render: (t) => when(new Date(t.created_at).toISOString()) },
+        { label: 'Reputation', render: (t) => <a href={href(`/reputation?tenant=${encodeURIComponent(t.id)}`)} aria-label={`Reputation, suspend or resume: ${t.name}`}>{t.status === 'suspended' ? 'Why, resume…' : 'Manage…'}</a> },
       ]} />
       <form className="inline-form" onSubmit={submit} aria-label="Create a tenant">
         <Field label="New tenant name"><input required value={name} onChange={(e) => setName(e.target.value)} /></Field>
