@@ -14,6 +14,9 @@ import { Webhooks } from './pages/webhooks.tsx';
 import { Keys } from './pages/keys.tsx';
 import { Reputation } from './pages/reputation.tsx';
 import { Tenants } from './pages/tenants.tsx';
+import { ImportCsv } from './pages/import-new.tsx';
+import { Imports, ImportDetail } from './pages/imports.tsx';
+import { Quarantine } from './pages/quarantine.tsx';
 
 interface NavItem {
   to: string;
@@ -23,6 +26,7 @@ interface NavItem {
 const TENANT_NAV: NavItem[] = [
   { to: '/campaigns', label: 'Campaigns' },
   { to: '/lists', label: 'Lists' },
+  { to: '/imports', label: 'Imports' },
   { to: '/contacts', label: 'Contacts' },
   { to: '/suppressions', label: 'Suppressions' },
   { to: '/domains', label: 'Domains' },
@@ -34,6 +38,7 @@ const TENANT_NAV: NavItem[] = [
 ];
 const OPERATOR_NAV: NavItem[] = [
   { to: '/tenants', label: 'Tenants' },
+  { to: '/quarantine', label: 'Quarantine' },
   { to: '/sandbox', label: 'Sandbox' },
   { to: '/feedback', label: 'Feedback' },
   { to: '/reputation', label: 'Reputation' },
@@ -46,7 +51,9 @@ function page(r: Route, user: User): ReactNode {
   switch (a) {
     case 'tenants': return <Tenants />;
     case 'domains': return b ? <DomainDetail id={b} /> : <Domains />;
-    case 'lists': return <Lists />;
+    case 'lists': return b && r.parts[2] === 'import' ? <ImportCsv listId={b} /> : <Lists />;
+    case 'imports': return b ? <ImportDetail id={b} lines={Number(r.query.get('lines')) || null} /> : <Imports />;
+    case 'quarantine': return <Quarantine />;
     case 'contacts': return b ? <ContactDetail id={b} /> : <Contacts />;
     case 'suppressions': return <Suppressions />;
     case 'campaigns': return b === 'new' ? <NewCampaign /> : b ? <CampaignDetail id={b} /> : <Campaigns />;

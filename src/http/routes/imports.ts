@@ -109,8 +109,10 @@ export function importRoutes(app: FastifyInstance, s: Services, imports: Imports
     return { data, next: data.length === limit ? data[data.length - 1].id : null };
   });
   app.get<{ Params: { id: string } }>('/v1/imports/:id', { config: { auth: 'any' } }, async (req) => unwrap(await imports.status(scopeOf(req), req.params.id)));
-  app.get<{ Params: { id: string }; Querystring: { afterLine?: string } }>('/v1/imports/:id/rejects', { config: { auth: 'any' } }, async (req) =>
-    ({ data: unwrap(await imports.rejects(scopeOf(req), req.params.id, { afterLine: Number(req.query.afterLine ?? 0) || undefined, limit: 500 })) }));
+  app.get<{ Params: { id: string }; Querystring: { afterLine?: string; limit?: string } }>('/v1/imports/:id/rejects', { config: { auth: 'any' } }, async (req) => {
+    const limit = Math.min(Math.max(Math.trunc(Number(req.query.limit ?? 500)) || 500, 1), 500);
+    return { data: unwrap(await imports.rejects(scopeOf(req), req.params.id, { afterLine: Number(req.query.afterLine ?? 0) || undefined, limit })) };
+  });
   app.post<{ Params: { id: string } }>('/v1/imports/:id/approve', { config: { auth: 'operator' } }, async (req) => unwrap(await imports.approveImport(null, req.params.id, `operator:${req.principal!.keyId}`)));
   app.post<{ Params: { id: string } }>('/v1/imports/:id/reject', { config: { auth: 'operator' } }, async (req) => unwrap(await imports.rejectImport(null, req.params.id, `operator:${req.principal!.keyId}`)));
 }
