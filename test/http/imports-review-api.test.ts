@@ -35,7 +35,7 @@ for (const dialect of DIALECTS) {
       }
       const a = await upload(acme.token, `list=news&${PROV}&fileName=acme-bought.csv`, bought('a'));
       const b = await upload(bolt.token, `list=news&${PROV}&fileName=bolt-bought.csv`, bought('b'));
-      const c = await upload(acme.token, `list=news&${PROV}&fileName=clean.csv`, 'email\nann@customer.example\n');
+      const c = await upload(acme.token, `list=news&${PROV}&fileName=clean.csv`, 'email\nann@customer.example\nbad-one\nbad-two\nbad-three\n');
       for (const r of [a, b, c]) assert.equal(r.status, 202, r.text);
       // the answer carries the import's id: the dashboard follows it by id
       [acmeQuarantined, boltQuarantined, acmeClean] = [a.body.id, b.body.id, c.body.id];
@@ -75,6 +75,13 @@ for (const dialect of DIALECTS) {
       assert.equal((await t.api('GET', `/v1/imports/${acmeQuarantined}/rejects`, { token: bolt.token })).status, 404);
       assert.equal((await t.api('POST', `/v1/imports/${boltQuarantined}/approve`, { token: bolt.token })).status, 403);
       assert.equal((await t.api('GET', '/v1/imports')).status, 401);
+    });
+
+    test('refused lines page by line number, with a limit', async () => {
+      const page = async (q: string) => (await t.api('GET', `/v1/imports/${acmeClean}/rejects${q}`, { token: acme.token })).body.data.map((r: { line: number }) => r.line);
+      assert.deepEqual(await page(''), [3, 4, 5]);
+      assert.deepEqual(await page('?limit=2'), [3, 4]);
+      assert.deepEqual(await page('?limit=2&afterLine=4'), [5]);
     });
 
     test('pages by id, newest first', async () => {

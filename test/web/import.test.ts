@@ -6,7 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { startTestApp, tenantWithDomain, type TestApp } from '../helpers/app.ts';
+import { eventually, startTestApp, tenantWithDomain, type TestApp } from '../helpers/app.ts';
 import dgram from 'node:dgram';
 import { startDnsServer, type DnsServer } from '../peers/dns.ts';
 import { createUsers } from '../../src/web/users.ts';
@@ -188,6 +188,12 @@ describe('CSV import from the dashboard in Chromium', { skip }, () => {
     assert.equal(await page.getByRole('progressbar', { name: 'Import progress' }).getAttribute('aria-valuenow'), '100');
     assert.equal(await mailable(t, shop.token), before, 'held: not mailable yet');
 
+    // a second one, sent through the API, that the operator will reject
+    const rented = ['email', ...Array.from({ length: 120 }, (_, i) => `${ROLES[i % ROLES.length]}+r${i}@customer.example`)].join('\n') + '\n';
+    const r = await t.api('POST', '/v1/imports?list=news&fileName=rented.csv&source=other&collectedAt=2026-04-01&method=single&consentText=x', { token: shop.token, rawBody: rented, headers: { 'content-type': 'text/csv' } });
+    assert.equal(r.status, 202, r.text);
+    await eventually(async () => (await t.api('GET', `/v1/imports/${r.body.id}`, { token: shop.token })).body.status === 'quarantined');
+
     const op = (await open(browser, t)).page;
     await signIn(op, 'ops@example.org');
     await op.getByRole('heading', { name: 'Tenants' }).waitFor();
@@ -202,6 +208,9 @@ describe('CSV import from the dashboard in Chromium', { skip }, () => {
     }
     await op.setViewportSize({ width: 1280, height: 900 });
     await shot(op, 'quarantine');
+    await op.getByRole('listitem', { name: 'Import rented.csv' }).getByRole('button', { name: 'Reject rented.csv' }).click();
+    await op.getByRole('status').filter({ hasText: 'rented.csv (shop) rejected' }).waitFor();
+    await op.getByRole('listitem', { name: 'Import rented.csv' }).waitFor({ state: 'detached' });
     await card.getByRole('button', { name: 'Approve bought.csv' }).click();
     await op.getByRole('status').filter({ hasText: 'bought.csv (shop) approved' }).waitFor();
     await op.getByText('No import waits for review.').waitFor();
@@ -210,6 +219,7 @@ describe('CSV import from the dashboard in Chromium', { skip }, () => {
     const imports = (await t.api('GET', '/v1/imports', { token: shop.token })).body.data as { fileName: string; status: string; reviewedBy: string }[];
     const bought = imports.find((i) => i.fileName === 'bought.csv')!;
     assert.equal(bought.status, 'approved');
+    assert.equal(imports.find((i) => i.fileName === 'rented.csv')!.status, 'rejected');
     const contact = await t.api('GET', `/v1/contacts/${encodeURIComponent('info+0@customer.example')}`, { token: shop.token });
     assert.equal(contact.body.subscriptions[0].status, 'subscribed');
   });
