@@ -80,7 +80,7 @@ export function ImportCsv({ listId }: { listId: string }) {
     <Page title={list.data ? `Import contacts into ${list.data.name}` : 'Import contacts'}>
       <ErrorBox error={list.error} />
       <form className="import-form" onSubmit={submit} aria-label="New import">
-        <Field label="CSV file" hint="UTF-8 (Excel: “CSV UTF-8”), comma-separated, the first line names the columns">
+        <Field label="CSV file" hint="UTF-8 (Excel: “CSV UTF-8”), comma-separated, the first line names the columns. A file larger than the server’s upload limit (that of a message, 25 MB by default) goes through the command line: envoi import">
           <input type="file" accept=".csv,text/csv" required onChange={(e) => pick(e.target.files?.[0])} />
         </Field>
         <ErrorBox error={read.error} />
