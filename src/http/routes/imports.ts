@@ -33,6 +33,7 @@ const Query = z.object({
   fileName: z.string().max(200).optional(),
 }).strict();
 
+// not strict: the listing ignored unknown parameters before it had filters, and still does
 const ListQuery = z.object({
   list: z.string().optional(),
   /** operators only: one tenant's imports */
@@ -41,8 +42,9 @@ const ListQuery = z.object({
   fileSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   /** the `next` of the page before */
   before: z.string().max(64).optional(),
-  limit: z.coerce.number().int().min(1).max(100).optional(),
-}).strict();
+  /** at most 100: more is read as 100 */
+  limit: z.coerce.number().int().min(1).transform((n) => Math.min(n, 100)).optional(),
+});
 
 const pairs = (s: string | undefined, field: string): Record<string, string> => {
   if (!s) return {};
