@@ -118,7 +118,9 @@ describe('CSV import from the dashboard in Chromium', { skip }, () => {
       await page.setViewportSize({ width, height: 900 });
       assert.equal(await overflows(page), false, `the import form scrolls sideways at ${width} px`);
     }
+    await shot(page, 'import-mapping-390');
     await page.setViewportSize({ width: 1280, height: 900 });
+    await shot(page, 'import-mapping');
 
     await page.getByRole('button', { name: 'Upload and import' }).click();
     const bar = page.getByRole('progressbar', { name: 'Import progress' });
