@@ -19,10 +19,19 @@ function csrfCookie(): string {
 }
 
 export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+  return send<T>(method, path, body === undefined ? undefined : { type: 'application/json', data: JSON.stringify(body) });
+}
+
+/** A file as the request body (a CSV import): the browser streams it from disk. */
+export function upload<T = any>(path: string, file: Blob, type: string): Promise<T> {
+  return send<T>('POST', path, { type, data: file });
+}
+
+async function send<T>(method: string, path: string, body?: { type: string; data: string | Blob }): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined) headers['content-type'] = body.type;
   if (method !== 'GET' && method !== 'HEAD') headers['x-csrf-token'] = csrfCookie();
-  const res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(path, { method, headers, credentials: 'same-origin', body: body?.data });
   if (res.status === 204) return undefined as T;
   const type = res.headers.get('content-type') ?? '';
   const data = type.includes('json') ? await res.json() : await res.text();

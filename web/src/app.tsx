@@ -17,6 +17,9 @@ import { Tenants } from './pages/tenants.tsx';
 import { Messages } from './pages/messages.tsx';
 import { MessageDetail } from './pages/message.tsx';
 import { Settings } from './pages/settings.tsx';
+import { ImportCsv } from './pages/import-new.tsx';
+import { Imports, ImportDetail } from './pages/imports.tsx';
+import { Quarantine } from './pages/quarantine.tsx';
 
 interface NavItem {
   to: string;
@@ -27,6 +30,7 @@ const TENANT_NAV: NavItem[] = [
   { to: '/campaigns', label: 'Campaigns' },
   { to: '/messages', label: 'Messages' },
   { to: '/lists', label: 'Lists' },
+  { to: '/imports', label: 'Imports' },
   { to: '/contacts', label: 'Contacts' },
   { to: '/suppressions', label: 'Suppressions' },
   { to: '/domains', label: 'Domains' },
@@ -39,6 +43,7 @@ const TENANT_NAV: NavItem[] = [
 ];
 const OPERATOR_NAV: NavItem[] = [
   { to: '/tenants', label: 'Tenants' },
+  { to: '/quarantine', label: 'Quarantine' },
   { to: '/sandbox', label: 'Sandbox' },
   { to: '/feedback', label: 'Feedback' },
   { to: '/reputation', label: 'Reputation' },
@@ -51,7 +56,9 @@ function page(r: Route, user: User): ReactNode {
   switch (a) {
     case 'tenants': return <Tenants />;
     case 'domains': return b ? <DomainDetail id={b} /> : <Domains />;
-    case 'lists': return <Lists />;
+    case 'lists': return b && r.parts[2] === 'import' ? <ImportCsv listId={b} /> : <Lists />;
+    case 'imports': return b ? <ImportDetail id={b} lines={Number(r.query.get('lines')) || null} /> : <Imports />;
+    case 'quarantine': return <Quarantine />;
     case 'contacts': return b ? <ContactDetail id={b} /> : <Contacts />;
     case 'suppressions': return <Suppressions />;
     case 'campaigns': return b === 'new' ? <NewCampaign /> : b ? <CampaignDetail id={b} /> : <Campaigns />;

@@ -3,7 +3,7 @@
 // Wired with the store, the clock and the platform's resolver by the caller.
 import { ok, fail, type Result } from '../../errors.ts';
 import { runImport, type ImportDeps, type ImportInput } from './run.ts';
-import { importStatus, reviewImport } from './review.ts';
+import { importStatus, reviewImport, toStatus, type ImportStatus } from './review.ts';
 import * as store from './store.ts';
 
 export type { ImportDeps, ImportInput } from './run.ts';
@@ -17,17 +17,20 @@ export function createImports(deps: ImportDeps) {
     status: (tenantId: string | null, id: string) => importStatus(deps.db, tenantId, id),
     approveImport: (tenantId: string | null, importId: string, actor: string) => reviewImport(deps.db, deps.clock, tenantId, importId, 'approved', actor),
     rejectImport: (tenantId: string | null, importId: string, actor: string) => reviewImport(deps.db, deps.clock, tenantId, importId, 'rejected', actor),
-    /** a tenant's imports, newest first (optionally of one list, or one file by its SHA-256) */
-    async list(tenantId: string, opts: { list?: string; fileSha256?: string } = {}) {
-      let q = deps.db.selectFrom('imports').select('id').where('tenant_id', '=', tenantId).orderBy('id', 'desc').limit(100);
+    /**
+     * Imports newest first, a page of `limit` before the id `before`: a
+     * tenant's, or every tenant's when tenantId is null (operators: the
+     * review queue is status quarantined). Optionally of one list, one file
+     * by its SHA-256, or one status.
+     */
+    async list(tenantId: string | null, opts: { list?: string; fileSha256?: string; status?: ImportStatus['status']; before?: string; limit?: number } = {}): Promise<ImportStatus[]> {
+      let q = deps.db.selectFrom('imports').selectAll().orderBy('id', 'desc').limit(Math.min(Math.max(opts.limit ?? 100, 1), 100));
+      if (tenantId !== null) q = q.where('tenant_id', '=', tenantId);
       if (opts.list) q = q.where('list_id', '=', opts.list);
       if (opts.fileSha256) q = q.where('file_hash', '=', opts.fileSha256);
-      const out = [];
-      for (const { id } of await q.execute()) {
-        const st = await importStatus(deps.db, tenantId, id);
-        if (st.ok) out.push(st.value);
-      }
-      return out;
+      if (opts.status) q = q.where('status', '=', opts.status);
+      if (opts.before) q = q.where('id', '<', opts.before);
+      return (await q.execute()).map(toStatus);
     },
 
     /** refused lines in line order, paged by line */

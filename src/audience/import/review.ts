@@ -15,6 +15,8 @@ export interface ImportStatus {
   tenantId: string;
   listId: string;
   fileName: string;
+  /** the file's SHA-256: a client that uploaded a file finds its import by it */
+  fileSha256: string;
   status: Import['status'];
   /** last CSV line committed: a resumed import starts after it */
   checkpointLine: number;
@@ -29,7 +31,7 @@ export interface ImportStatus {
 export function toStatus(i: Import): ImportStatus {
   const report = JSON.parse(i.report) as ImportReport;
   return {
-    id: i.id, tenantId: i.tenant_id, listId: i.list_id, fileName: i.file_name, status: i.status, checkpointLine: i.checkpoint_line,
+    id: i.id, tenantId: i.tenant_id, listId: i.list_id, fileName: i.file_name, fileSha256: i.file_hash, status: i.status, checkpointLine: i.checkpoint_line,
     lease: i.locked_by === null || i.locked_until === null ? null : { holder: i.locked_by, until: new Date(i.locked_until).toISOString() },
     createdAt: new Date(i.created_at).toISOString(), finishedAt: i.finished_at === null ? null : new Date(i.finished_at).toISOString(),
     reviewedBy: i.reviewed_by, report: report.counts ? report : null,

@@ -26,6 +26,7 @@ export function Lists() {
         { label: 'From', render: (l) => <span className="break">{l.fromName} &lt;{l.fromAddress}&gt;</span> },
         { label: 'Opt-in', render: (l) => l.optIn },
         { label: 'Id', render: (l) => <code className="break">{l.id}</code> },
+        { label: 'Contacts', render: (l) => <a href={href(`/lists/${l.id}/import`)} aria-label={`Import CSV into ${l.name}`}>Import CSV</a> },
       ]} />
       <details className="card">
         <summary>New list</summary>
