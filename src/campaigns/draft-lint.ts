@@ -19,8 +19,9 @@ export interface DraftLintDeps {
 
 export interface DraftLintInput {
   source: TemplateSource;
-  /** a contact of the tenant, by id or address; absent: sample data */
-  contact?: string;
+  /** a contact of the tenant, by id or by address (one of them); neither: sample data */
+  contactId?: string;
+  email?: string;
   /** the From the campaign will use; absent: the sender checks are left out */
   from?: { email: string; name?: string };
 }
@@ -39,11 +40,13 @@ export const PREVIEW_UNSUBSCRIBE_URL = 'https://unsubscribe.invalid/preview';
 
 export function createDraftLint(d: DraftLintDeps) {
   return async (tenantId: string, input: DraftLintInput): Promise<Result<DraftLintResult>> => {
+    if (input.contactId && input.email) return fail('request.invalid', 'give contactId or email, not both', 'email');
+    const ref = input.contactId ?? input.email;
     let contact: Record<string, unknown> = SAMPLE_CONTACT;
-    if (input.contact) {
+    if (ref) {
       // tenant-scoped lookup: another tenant's contact is simply not found
-      const c = await d.audience.contacts.find(tenantId, input.contact);
-      if (!c || c.status !== 'active') return fail('not_found', `no contact ${input.contact}`, 'contact');
+      const c = await d.audience.contacts.find(tenantId, ref);
+      if (!c || c.status !== 'active') return fail('not_found', `no contact ${ref}`, input.contactId ? 'contactId' : 'email');
       contact = { ...JSON.parse(c.fields), email: c.email };
     }
     const compiled = await compileTemplate(input.source);
@@ -64,7 +67,7 @@ export function createDraftLint(d: DraftLintDeps) {
       subject: r.value.subject, html: r.value.html, text: r.value.text, senderName: profile?.organisation,
     }, { resolver: input.from ? d.resolver : undefined });
     const kept = input.from ? findings : findings.filter(isContentFinding);
-    return ok({ ...r.value, findings: d.sandbox ? softenDns(kept) : kept, contact: input.contact ? String(contact.email) : null });
+    return ok({ ...r.value, findings: d.sandbox ? softenDns(kept) : kept, contact: ref ? String(contact.email) : null });
   };
 }
 

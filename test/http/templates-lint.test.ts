@@ -66,6 +66,7 @@ for (const dialect of DIALECTS) {
         const r = await lintAs(shop.token, { ...draft('<p>Hi</p>'), ...ref });
         assert.equal(r.status, 404, r.text);
         assert.equal(r.body.type, 'urn:envoi:problem:not_found');
+        assert.equal(r.body.field, Object.keys(ref)[0]);
       }
       const mine = await lintAs(other.token, { ...draft('<p>Hi {{ contact.first_name }}</p>'), contactId: theirContactId });
       assert.equal(mine.status, 200, 'the owner can');

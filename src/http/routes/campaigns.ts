@@ -85,8 +85,7 @@ export function campaignRoutes(app: FastifyInstance, s: Services): void {
   // a draft rendered for a contact and linted, nothing saved (the compose editor)
   app.post('/v1/templates/lint', { bodyLimit: LINT_BODY_LIMIT }, async (req) => {
     const { contactId, email, from, ...source } = parseBody(LintDraft, req.body);
-    if (contactId && email) throw new FailureError({ code: 'request.invalid', detail: 'give contactId or email, not both', field: 'email' });
-    return unwrap(await cs.lintDraft(tenantOf(req), { source, contact: contactId ?? email, from }));
+    return unwrap(await cs.lintDraft(tenantOf(req), { source, contactId, email, from }));
   });
   app.get('/v1/templates', async (req) => ({ data: await cs.templates.list(tenantOf(req)) }));
   app.put<{ Params: { id: string } }>('/v1/templates/:id', async (req) => unwrap(await cs.templates.update(tenantOf(req), req.params.id, parseBody(TemplateBody, req.body))));
