@@ -1,11 +1,12 @@
 // Composing a template in Chromium: the content lint's findings appear beside
 // the editor as the author types and go away once the text is fixed, the
 // preview follows for a chosen contact at desktop and phone width, and what
-// is saved (then saved again as a new version) is what the API returns.
+// is saved (then saved again as a new version) is what the API returns; a
+// campaign started from the template is test-sent to the sandbox.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { startTestApp, tenantWithDomain, type TestApp } from '../helpers/app.ts';
+import { eventually, startTestApp, tenantWithDomain, type TestApp } from '../helpers/app.ts';
 import { browserSkip, launch, open, overflows, PASSWORD, shot, signIn } from './browser.ts';
 
 const skip = browserSkip();
@@ -125,5 +126,22 @@ describe('composing a template in Chromium', { skip }, () => {
     assert.equal(await page.getByRole('row').filter({ hasText: 'autumn' }).getByRole('cell').nth(2).innerText(), '2');
     assert.equal(await overflows(page), false, 'the template list at 390 px scrolls sideways');
     await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('starts a campaign from the template and test-sends it to the sandbox', async () => {
+    await page.getByRole('link', { name: 'autumn' }).click();
+    await page.getByRole('link', { name: 'New campaign with it' }).click();
+    const form = page.getByRole('form', { name: 'New campaign' });
+    await form.locator('option[value="autumn"]').waitFor({ state: 'attached' }); // the templates are loaded
+    assert.equal(await form.getByLabel('Template').inputValue(), 'autumn');
+    await form.getByLabel('Name').fill('Autumn coats');
+    await form.getByLabel('news').check();
+    await form.getByRole('button', { name: 'Create draft' }).click();
+    await page.getByRole('heading', { name: 'Autumn coats' }).waitFor();
+    await page.getByLabel('To (up to 10 addresses)').fill('me@shop.example');
+    await page.getByRole('button', { name: 'Send test' }).click();
+    await page.getByRole('status').filter({ hasText: 'Test sent to me@shop.example' }).waitFor();
+    // a test send is queued (202): delivery to the sandbox follows
+    await eventually(async () => (await t.api('GET', '/v1/sandbox/messages?limit=50', { token: t.operatorToken })).body.data.some((m: { rcpt_to: string }) => m.rcpt_to === 'me@shop.example'));
   });
 });

@@ -3,7 +3,7 @@
 // live view that polls its counters while it sends.
 import { useState, type FormEvent } from 'react';
 import { api } from '../api.ts';
-import { href, navigate } from '../router.ts';
+import { href, navigate, useRoute } from '../router.ts';
 import { Badge, ErrorBox, Field, Notice, Page, Table, useAction, useLoad, usePoll, when } from '../ui.tsx';
 
 interface Campaign {
@@ -38,7 +38,9 @@ export function NewCampaign() {
     templates: (await api<{ data: Template[] }>('GET', '/v1/templates')).data,
     lists: (await api<{ data: List[] }>('GET', '/v1/lists')).data,
   }), []);
-  const [f, setF] = useState({ name: '', template: '', lists: [] as string[] });
+  // ?template=name: from the template editor's "New campaign"
+  const preset = useRoute().query.get('template') ?? '';
+  const [f, setF] = useState({ name: '', template: preset, lists: [] as string[] });
   const create = useAction();
   const submit = async (e: FormEvent) => {
     e.preventDefault();

@@ -82,7 +82,10 @@ export function TemplateEditor({ id }: { id?: string }) {
   const d = loaded.data;
   if (id && !d) return <Page title="Template"><ErrorBox error={loaded.error} />{!loaded.error && <p className="muted">Loading…</p>}</Page>;
   return (
-    <Page title={d ? `Template ${d.name}` : 'New template'} actions={<a className="button" href={href('/templates')}>All templates</a>}>
+    <Page title={d ? `Template ${d.name}` : 'New template'} actions={<>
+      {d && <a className="button" href={href(`/campaigns/new?template=${encodeURIComponent(d.name)}`)}>New campaign with it</a>}
+      <a className="button" href={href('/templates')}>All templates</a>
+    </>}>
       <form onSubmit={submit} aria-label={d ? `Edit template ${d.name}` : 'New template'}>
         <div className="inline-form">
           {!d && <Field label="Template name" hint="a-z, 0-9, _ and -"><input required pattern="[a-z0-9][a-z0-9_\-]{0,62}" value={name} onChange={(e) => setName(e.target.value)} /></Field>}
