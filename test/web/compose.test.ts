@@ -64,6 +64,12 @@ describe('composing a template in Chromium', { skip }, () => {
 
     const frame = page.frameLocator('iframe[title="Rendered message"]');
     await frame.getByText('Hello Alex,').waitFor(); // the sample contact
+    // a body that does not compile says where, beside the editor, and keeps the last preview
+    await form.getByLabel('Format').selectOption('mjml');
+    await checks.getByRole('alert').filter({ hasText: /body line \d+/ }).waitFor();
+    await form.getByLabel('Format').selectOption('html');
+    await checks.getByRole('alert').waitFor({ state: 'detached' });
+    await mismatch.waitFor();
     await form.getByLabel('Preview as contact').fill('ann@customer.example');
     await frame.getByText('Hello Ann,').waitFor();
     await page.getByText('Subject: The autumn collection, Ann').waitFor();
