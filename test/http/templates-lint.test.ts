@@ -1,11 +1,14 @@
 // POST /v1/templates/lint, the compose editor's live check: a draft rendered
 // for a contact and linted without being saved, on both dialects; a tenant
-// cannot render another tenant's contact, and bad input is a problem response.
+// cannot render another tenant's contact, and bad input is a problem response
+// (hostile drafts included: never a 5xx).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS } from '../helpers/store.ts';
 import { startTestApp, tenantWithDomain, type TestApp } from '../helpers/app.ts';
 import { LINT_BODY_LIMIT } from '../../src/http/routes/campaigns.ts';
+import fc from 'fast-check';
+import { fuzz, hostileString } from '../hardening/fuzz.ts';
 
 const consent = { source: 'customer', optIn: 'confirmed', collectedAt: '2026-03-01T10:00:00Z', confirmedAt: '2026-03-01T10:05:00Z', ip: '203.0.113.9' };
 const list = { name: 'news', fromName: 'Shop News', consentText: 'Send me the news', optIn: 'double' };
@@ -92,6 +95,20 @@ for (const dialect of DIALECTS) {
       const big = await lintAs(shop.token, draft(`<p>${'x'.repeat(LINT_BODY_LIMIT)}</p>`));
       assert.equal(big.status, 413);
       assert.equal((await t.api('POST', '/v1/templates/lint', { body: draft('<p>x</p>') })).status, 401, 'authenticated route');
+    });
+
+    test('hostile drafts are answered, never with a 5xx', async (tc) => {
+      const piece = fc.oneof(hostileString(60), fc.constantFrom('<mjml><mj-body>', '</mj-body></mjml>', '<a href="', '">', '</a>', '{{ contact.first_name }}', '{% for x in contact %}', '{{ contact | json }}', 'www.shop.example'));
+      const text = fc.array(piece, { maxLength: 8 }).map((a) => a.join(''));
+      await fuzz(tc, 'draft lint', 40, fc.asyncProperty(
+        fc.record({ format: fc.constantFrom('mjml', 'html'), subject: text, body: text, email: fc.option(fc.oneof(hostileString(40), fc.constant('ann@customer.example')), { nil: undefined }) }, { requiredKeys: ['format', 'subject', 'body'] }),
+        async (b) => {
+          const r = await lintAs(shop.token, b);
+          assert.ok(r.status < 500, `${JSON.stringify(b)}: ${r.status} ${r.text}`);
+          if (r.status >= 400) assert.match(String(r.headers['content-type']), /problem\+json/);
+          else assert.ok(Array.isArray(r.body.findings));
+        },
+      ));
     });
   });
 }
