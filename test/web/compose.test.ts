@@ -36,6 +36,8 @@ describe('composing a template in Chromium', { skip }, () => {
     };
     await api('PUT', '/v1/profile', { organisation: 'Shop SARL', postalAddress: '12 rue de la Paix, 75002 Paris, France', phone: '+33 1 23 45 67 89', organisationDomain: 'shop.example' });
     await api('POST', '/v1/lists', { name: 'news', fromAddress: 'news@shop.example', fromName: 'Shop News', consentText: 'Send me Shop News', optIn: 'double' });
+    // a list whose From name shows another site: the lint's from.name-domain, once the sender is checked too
+    await api('POST', '/v1/lists', { name: 'promo', fromAddress: 'promo@shop.example', fromName: 'Deals at www.other-shop.example', consentText: 'Send me deals', optIn: 'single' });
     await api('POST', '/v1/lists/news/subscriptions', { email: 'ann@customer.example', fields: { first_name: 'Ann' }, consent });
     await api('POST', '/v1/users', { email: 'kim@shop.example', password: PASSWORD });
     page = (await open(browser, t)).page;
@@ -90,6 +92,13 @@ describe('composing a template in Chromium', { skip }, () => {
     await mismatch.waitFor({ state: 'detached' });
     await frame.getByRole('link', { name: 'See the coats' }).waitFor();
     assert.equal(await checks.locator('[data-finding="link.text-mismatch"]').count(), 0);
+
+    const sender = checks.locator('[data-finding="from.name-domain"]');
+    assert.equal(await sender.count(), 0, 'the content only: no sender finding');
+    await checks.getByLabel('Check the sender too').selectOption({ label: 'promo: Deals at www.other-shop.example <promo@shop.example>' });
+    await sender.waitFor();
+    await checks.getByLabel('Check the sender too').selectOption('');
+    await sender.waitFor({ state: 'detached' });
 
     const iframe = page.locator('iframe[title="Rendered message"]');
     const desktop = (await iframe.boundingBox())!.width;

@@ -5,7 +5,7 @@
 // campaign submit would report for the same content.
 import { useEffect, useRef, useState } from 'react';
 import { api, ApiError } from '../api.ts';
-import { Badge, Field } from '../ui.tsx';
+import { Badge, Field, useLoad } from '../ui.tsx';
 
 export interface Draft {
   format: 'mjml' | 'html';
@@ -14,12 +14,14 @@ export interface Draft {
 }
 export interface Finding { id: string; severity: string; message: string; excerpt?: string; fix: string }
 interface Linted { subject: string; html: string; text: string; findings: Finding[]; contact: string | null }
+interface Sender { email: string; name?: string }
+interface ListRow { id: string; name: string; fromAddress: string; fromName: string }
 
 /** Long enough to let a word be typed, short enough to feel live. */
 const DEBOUNCE_MS = 400;
 
 /** The draft's latest render and lint, posted once typing pauses; stale answers are dropped. */
-function useLint(draft: Draft, contact: string): { result?: Linted; error?: ApiError | Error; pending: boolean } {
+function useLint(draft: Draft, contact: string, from: Sender | undefined): { result?: Linted; error?: ApiError | Error; pending: boolean } {
   const [state, setState] = useState<{ result?: Linted; error?: ApiError | Error; pending: boolean }>({ pending: false });
   const seq = useRef(0);
   useEffect(() => {
@@ -27,7 +29,8 @@ function useLint(draft: Draft, contact: string): { result?: Linted; error?: ApiE
     const mine = ++seq.current;
     setState((s) => ({ ...s, pending: true }));
     const timer = setTimeout(() => {
-      const body = { ...draft, ...(contact.trim() ? (contact.includes('@') ? { email: contact.trim() } : { contactId: contact.trim() }) : {}) };
+      const who = contact.trim() ? (contact.includes('@') ? { email: contact.trim() } : { contactId: contact.trim() }) : {};
+      const body = { ...draft, ...who, ...(from ? { from } : {}) };
       api<Linted>('POST', '/v1/templates/lint', body).then(
         (result) => mine === seq.current && setState({ result, pending: false }),
         // a draft that does not compile keeps the last good preview, with the error beside the editor
@@ -35,14 +38,18 @@ function useLint(draft: Draft, contact: string): { result?: Linted; error?: ApiE
       );
     }, DEBOUNCE_MS);
     return () => clearTimeout(timer);
-  }, [draft.format, draft.subject, draft.body, contact]);
+  }, [draft.format, draft.subject, draft.body, contact, from?.email, from?.name]);
   return state;
 }
 
 export function Composer({ draft, onChange }: { draft: Draft; onChange: (d: Draft) => void }) {
   const [contact, setContact] = useState('');
   const [width, setWidth] = useState<'desktop' | 'mobile'>('desktop');
-  const lint = useLint(draft, contact);
+  // a campaign sends from its list's From: checking with it shows what a submit will say about the sender
+  const lists = useLoad(() => api<{ data: ListRow[] }>('GET', '/v1/lists').then((r) => r.data), []);
+  const [senderList, setSenderList] = useState('');
+  const list = lists.data?.find((l) => l.id === senderList);
+  const lint = useLint(draft, contact, list ? { email: list.fromAddress, name: list.fromName || undefined } : undefined);
   const findings = lint.result?.findings ?? [];
   return (
     <div className="compose">
@@ -62,7 +69,13 @@ export function Composer({ draft, onChange }: { draft: Draft; onChange: (d: Draf
       </div>
       <aside className="compose-lint card" aria-labelledby="lint-title">
         <h2 id="lint-title">Content checks {lint.pending && <span className="muted">(checking…)</span>}</h2>
-        <div aria-live="polite">
+        <Field label="Check the sender too" hint="The From of the list the campaign will go to">
+          <select value={senderList} onChange={(e) => setSenderList(e.target.value)}>
+            <option value="">No: the content only</option>
+            {(lists.data ?? []).map((l) => <option key={l.id} value={l.id}>{l.name}: {l.fromName} &lt;{l.fromAddress}&gt;</option>)}
+          </select>
+        </Field>
+        <div aria-live="polite" className="compose-findings">
           {lint.error && <p className="error" role="alert">{lint.error.message}</p>}
           {!lint.error && lint.result && findings.length === 0 && <p className="notice">No finding: nothing to fix.</p>}
           {!lint.result && !lint.error && <p className="muted">Type a subject and a body to check them.</p>}
