@@ -19,6 +19,7 @@ import { createLifecycle } from './lifecycle.ts';
 import { createRunner } from './runner.ts';
 import { createDispatch, type DispatchDeps } from './dispatch.ts';
 import { composeForRecipient } from './compose-campaign.ts';
+import { createDraftLint } from './draft-lint.ts';
 
 export interface CampaignDeps {
   db: Kysely<Database>;
@@ -49,6 +50,8 @@ export function createCampaigns(d: CampaignDeps) {
     lifecycle,
     runner,
     dispatch,
+    /** the compose editor's check of a template not saved yet */
+    lintDraft: createDraftLint(d),
     /** set by the app once the runner loop runs */
     setPoke(fn: () => void) {
       poke = fn;

@@ -21,6 +21,7 @@ import { lint, verdict, type Finding } from '../compose/lint/index.ts';
 import type { Resolver } from '../net/resolver.ts';
 import { localToUtc } from './local-time.ts';
 import { doctorGate } from '../doctor/gate.ts';
+import { softenDns } from './draft-lint.ts';
 
 export interface CampaignInput {
   name: string;
@@ -169,10 +170,7 @@ export function createLifecycle(d: LifecycleDeps) {
         kind: 'marketing', from: { email: c.from_address, name: c.from_name }, replyTo: c.reply_to ? { email: c.reply_to } : undefined,
         subject: r.value.subject, html: r.value.html, text: r.value.text, senderName: profile.organisation,
       }, { resolver: d.resolver });
-      if (d.sandbox) {
-        // nothing leaves the machine: an unresolvable test domain is worth knowing, not worth blocking
-        findings = findings.map((f) => (f.severity === 'block' && /dns|resolve/i.test(f.id) ? { ...f, severity: 'warn' as const, message: `${f.message} (sandbox: not blocking)` } : f));
-      }
+      if (d.sandbox) findings = softenDns(findings);
       return ok({ findings, ...r.value });
     },
 

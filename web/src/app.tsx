@@ -9,6 +9,7 @@ import { Lists, Contacts, ContactDetail } from './pages/audience.tsx';
 import { Suppressions } from './pages/suppressions.tsx';
 import { Campaigns, CampaignDetail, NewCampaign } from './pages/campaigns.tsx';
 import { Sandbox, SandboxMessage } from './pages/sandbox.tsx';
+import { Templates, TemplateEditor } from './pages/templates.tsx';
 import { Feedback } from './pages/feedback.tsx';
 import { Webhooks } from './pages/webhooks.tsx';
 import { Keys } from './pages/keys.tsx';
@@ -28,6 +29,7 @@ interface NavItem {
 
 const TENANT_NAV: NavItem[] = [
   { to: '/campaigns', label: 'Campaigns' },
+  { to: '/templates', label: 'Templates' },
   { to: '/messages', label: 'Messages' },
   { to: '/lists', label: 'Lists' },
   { to: '/imports', label: 'Imports' },
@@ -62,6 +64,7 @@ function page(r: Route, user: User): ReactNode {
     case 'contacts': return b ? <ContactDetail id={b} /> : <Contacts />;
     case 'suppressions': return <Suppressions />;
     case 'campaigns': return b === 'new' ? <NewCampaign /> : b ? <CampaignDetail id={b} /> : <Campaigns />;
+    case 'templates': return b ? <TemplateEditor key={b} id={b === 'new' ? undefined : b} /> : <Templates />;
     case 'sandbox': return b ? <SandboxMessage id={b} /> : <Sandbox />;
     case 'feedback': return <Feedback />;
     case 'webhooks': return <Webhooks />;

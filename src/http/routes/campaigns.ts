@@ -14,6 +14,17 @@ const TemplateBody = z.object({
   text: z.string().optional(),
 }).strict();
 const CreateTemplate = TemplateBody.extend({ name: z.string() }).strict();
+const LintDraft = TemplateBody.extend({
+  contactId: z.string().min(1).max(200).optional(),
+  email: z.string().min(1).max(320).optional(),
+  from: z.object({ email: z.string().min(1).max(320), name: z.string().max(200).optional() }).strict().optional(),
+}).strict();
+/**
+ * The editor posts the draft on every pause in typing: bounded well below the
+ * API's message-sized limit. Gmail clips HTML past ~100 KB anyway, and the
+ * lint says so long before this.
+ */
+export const LINT_BODY_LIMIT = 1024 * 1024;
 
 const Profile = z.object({
   organisation: z.string().max(200),
@@ -70,6 +81,11 @@ export function campaignRoutes(app: FastifyInstance, s: Services): void {
     const b = parseBody(CreateTemplate, req.body);
     const { name, ...src } = b;
     return reply.code(201).send(unwrap(await cs.templates.create(tenantOf(req), name, src)));
+  });
+  // a draft rendered for a contact and linted, nothing saved (the compose editor)
+  app.post('/v1/templates/lint', { bodyLimit: LINT_BODY_LIMIT }, async (req) => {
+    const { contactId, email, from, ...source } = parseBody(LintDraft, req.body);
+    return unwrap(await cs.lintDraft(tenantOf(req), { source, contactId, email, from }));
   });
   app.get('/v1/templates', async (req) => ({ data: await cs.templates.list(tenantOf(req)) }));
   app.put<{ Params: { id: string } }>('/v1/templates/:id', async (req) => unwrap(await cs.templates.update(tenantOf(req), req.params.id, parseBody(TemplateBody, req.body))));

@@ -3,7 +3,7 @@
 // live view that polls its counters while it sends.
 import { useState, type FormEvent } from 'react';
 import { api } from '../api.ts';
-import { href, navigate } from '../router.ts';
+import { href, navigate, useRoute } from '../router.ts';
 import { Badge, ErrorBox, Field, Notice, Page, Table, useAction, useLoad, usePoll, when } from '../ui.tsx';
 
 interface Campaign {
@@ -38,21 +38,14 @@ export function NewCampaign() {
     templates: (await api<{ data: Template[] }>('GET', '/v1/templates')).data,
     lists: (await api<{ data: List[] }>('GET', '/v1/lists')).data,
   }), []);
-  const [f, setF] = useState({ name: '', template: '', lists: [] as string[] });
+  // ?template=name: from the template editor's "New campaign"
+  const preset = useRoute().query.get('template') ?? '';
+  const [f, setF] = useState({ name: '', template: preset, lists: [] as string[] });
   const create = useAction();
-  const [tpl, setTpl] = useState({ name: '', format: 'mjml', subject: '', body: '' });
-  const saveTpl = useAction();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     let id = '';
     if (await create.run(async () => { id = (await api<Campaign>('POST', '/v1/campaigns', { name: f.name, template: f.template, lists: f.lists })).id; })) navigate(`/campaigns/${id}`);
-  };
-  const submitTpl = async (e: FormEvent) => {
-    e.preventDefault();
-    if (await saveTpl.run(() => api('POST', '/v1/templates', tpl))) {
-      setF({ ...f, template: tpl.name });
-      data.reload();
-    }
   };
   const templates = data.data?.templates ?? [];
   const lists = data.data?.lists ?? [];
@@ -64,9 +57,10 @@ export function NewCampaign() {
         <Field label="Template">
           <select required value={f.template} onChange={(e) => setF({ ...f, template: e.target.value })}>
             <option value="">Choose a template…</option>
-            {templates.map((t) => <option key={t.id} value={t.name}>{t.name} ({t.format})</option>)}
+            {templates.map((t) => <option key={t.id} value={t.name}>{t.name}</option>)}
           </select>
         </Field>
+        <p className="hint">Write one in the <a href={href('/templates/new')}>template editor</a>, with its content checks as you type.</p>
         <fieldset>
           <legend>Lists</legend>
           {lists.length === 0 && <p className="muted">No list yet: <a href={href('/lists')}>create one</a>.</p>}
@@ -80,19 +74,6 @@ export function NewCampaign() {
         <ErrorBox error={create.error} />
         <button type="submit" className="primary" disabled={create.busy || !f.lists.length}>Create draft</button>
       </form>
-      <details className="card">
-        <summary>New template</summary>
-        <form className="grid-form" onSubmit={submitTpl}>
-          <Field label="Template name"><input required value={tpl.name} onChange={(e) => setTpl({ ...tpl, name: e.target.value })} /></Field>
-          <Field label="Format">
-            <select value={tpl.format} onChange={(e) => setTpl({ ...tpl, format: e.target.value })}><option value="mjml">MJML</option><option value="html">HTML</option></select>
-          </Field>
-          <Field label="Subject" hint="Liquid: {{ contact.first_name | default: &quot;there&quot; }}"><input required value={tpl.subject} onChange={(e) => setTpl({ ...tpl, subject: e.target.value })} /></Field>
-          <Field label="Body"><textarea required rows={10} className="mono" value={tpl.body} onChange={(e) => setTpl({ ...tpl, body: e.target.value })} /></Field>
-          <ErrorBox error={saveTpl.error} />
-          <button type="submit" disabled={saveTpl.busy}>Save template</button>
-        </form>
-      </details>
     </Page>
   );
 }
