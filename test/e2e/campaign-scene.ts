@@ -38,6 +38,8 @@ export interface WorkerProcess {
 
 export interface Scene {
   t: TestApp;
+  /** the sending tenant's API token */
+  token: string;
   peers: Peer[];
   /** the recipients' addresses */
   addresses: string[];
@@ -103,7 +105,7 @@ export async function startScene(dialect: Dialect, o: SceneOptions): Promise<Sce
 
   const workers: WorkerProcess[] = [];
   return {
-    t, peers, addresses,
+    t, peers, addresses, token: acme.token,
     async campaign(name) {
       const c = await api('POST', '/v1/campaigns', { name, template: 'news', lists: ['all'] });
       assert.equal(c.status, 201, c.text);
