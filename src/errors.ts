@@ -38,6 +38,7 @@ export const ERRORS = {
   'tenant.daily_cap': { status: 429, smtp: [451, '4.7.1'], title: 'The account\'s daily sending cap is reached' },
   'rate_limited': { status: 429, smtp: [451, '4.7.1'], title: 'Too many requests' },
   'unavailable': { status: 503, smtp: [421, '4.3.2'], title: 'Service temporarily unavailable' },
+  'storage.full': { status: 507, smtp: [452, '4.3.1'], title: 'Insufficient storage' },
   'internal': { status: 500, smtp: [451, '4.3.0'], title: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Services } from '../services.ts';
 import type { TlsMaterial } from '../net/tls.ts';
 import { serverTlsOptions } from '../net/tls.ts';
+import { storageFault, RETRY_AFTER_S } from '../store/faults.ts';
 import { FailureError, problem, type Failure } from '../errors.ts';
 import { installAuth, type RouteAuth } from './auth.ts';
 import { tenantRoutes } from './routes/tenants.ts';
@@ -76,8 +77,13 @@ export async function buildHttpServer(o: HttpOptions): Promise<FastifyInstance> 
   await app.register(formbody);
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const f = toFailure(err);
+    const stored = storageFault(err);
+    const f = stored ?? toFailure(err);
     if (f.code === 'internal') req.log.error({ err }, 'request failed');
+    if (stored) {
+      req.log.warn({ err }, 'request refused: storage unavailable or full');
+      if (stored.code === 'unavailable') reply.header('retry-after', String(RETRY_AFTER_S));
+    }
     return reply.code(problem(f).status as number).type('application/problem+json').send(problem(f, req.url.split('?')[0]));
   });
   app.setNotFoundHandler((req, reply) => {

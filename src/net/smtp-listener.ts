@@ -2,6 +2,7 @@
 // smtp-server: TLS settings, features switched off, logs to pino, replies that
 // always carry an RFC 3463 enhanced status code, handler calls that can never
 // take the listener down, and a promise-shaped start and stop.
+import { storageFault } from '../store/faults.ts';
 import { format } from 'node:util';
 import type { Logger } from 'pino';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
@@ -140,6 +141,12 @@ export async function guarded<T>(logger: Logger | undefined, what: string, call:
   try {
     return await call();
   } catch (err) {
+    // the database away or the disk full: a temporary reply that says so, the client keeps the message
+    const stored = storageFault(err);
+    if (stored) {
+      logger?.warn({ err }, `${what}: storage unavailable or full`);
+      return { ok: false, error: stored };
+    }
     logger?.error({ err }, `${what} threw`);
     return internal();
   }

@@ -67,6 +67,8 @@ async function openPostgres(opts: StoreOptions): Promise<Store> {
   const pool = new pg.Pool({
     connectionString: opts.url,
     max: opts.poolSize ?? 10,
+    // a database that does not answer (a cut network, not a refusal) fails a request after this, instead of holding it for ever
+    connectionTimeoutMillis: 10_000,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
     // BIGINT (our epoch-ms times, count(*)) as number, not string: the values
     // stay far below 2^53.
@@ -78,6 +80,12 @@ async function openPostgres(opts: StoreOptions): Promise<Store> {
   // An idle client that loses its server emits 'error' on the pool; without a
   // listener Node would crash the process.
   pool.on('error', () => {});
+  // A client checked out of the pool (a transaction, a cursor walk) has no
+  // listener of the pool's: a server that goes away between two of its
+  // queries made it emit 'error' unheard, and that crashed the process
+  // (test/hardening/storage-outage.test.ts). Its next query fails instead, as
+  // "not queryable", which the callers and the HTTP/SMTP edges handle.
+  pool.on('connect', (client) => client.on('error', () => {}));
   // the cursor lets long walks (a campaign's audience) stream in one query instead of one query per batch
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
   await sql`select 1`.execute(db);

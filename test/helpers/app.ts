@@ -29,7 +29,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(dialect: Dialect, overrides: ConfigInput = {} as ConfigInput, opts: { clock?: Clock } = {}): Promise<TestApp> {
+export async function startTestApp(dialect: Dialect, overrides: ConfigInput = {} as ConfigInput, opts: { clock?: Clock; pgUrl?: string } = {}): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'envoi-test-'));
   const schema = dialect === 'postgres' ? newSchemaName() : undefined;
   const cfg = loadConfig({
@@ -42,7 +42,7 @@ export async function startTestApp(dialect: Dialect, overrides: ConfigInput = {}
       inbound: { port: 0 },
       log: { level: 'silent' },
       ...overrides,
-      database: dialect === 'postgres' ? { url: PG_URL, schema, poolSize: 4 } : {},
+      database: dialect === 'postgres' ? { url: opts.pgUrl ?? PG_URL, schema, poolSize: 4 } : {},
       delivery: { pollMs: 50, ...(overrides.delivery ?? {}) },
     } as ConfigInput,
   });
