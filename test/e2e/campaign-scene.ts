@@ -59,6 +59,8 @@ export interface SceneOptions {
   hosts: string[];
   /** workers share their limits through Redis (a random key prefix per scene) */
   redis?: boolean;
+  /** the Redis URL they use (default REDIS_URL; a test puts a cuttable proxy there) */
+  redisUrl?: string;
 }
 
 export async function startScene(dialect: Dialect, o: SceneOptions): Promise<Scene> {
@@ -79,7 +81,7 @@ export async function startScene(dialect: Dialect, o: SceneOptions): Promise<Sce
   const shared = {
     hostname: 'mta.envoi.test',
     dns: { servers: [dns.address] },
-    ...(o.redis ? { redis: { url: REDIS_URL, prefix } } : {}),
+    ...(o.redis ? { redis: { url: o.redisUrl ?? REDIS_URL, prefix } } : {}),
   };
   // warm-up off: a few thousand recipients on a new domain would otherwise wait for tomorrow
   const delivery = { mode: 'smtp' as const, port: peers[0].port, caFile, pollMs: 50, warmup: { enabled: false }, providers: { default: { maxConnections: SESSION_CAP, ratePerMinute: 60_000 } } };
