@@ -6,7 +6,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import type { Database } from './schema.ts';
 import { migrateToLatest } from './migrate.ts';
 
@@ -48,8 +48,31 @@ function openSqlite(opts: StoreOptions): Store {
   raw.pragma('synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Database>({ dialect: new KeepingSqliteDialect({ database: raw }, raw) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+// When a write fails with SQLITE_FULL (or IOERR), SQLite has already rolled
+// the transaction back; Kysely's ROLLBACK then failed with "no transaction
+// is active" and that error replaced the real one, so a full disk showed as
+// a 500 instead of a 507 (test/hardening/disk-full.test.ts). Roll back only
+// what is still open.
+class KeepingSqliteDriver extends SqliteDriver {
+  constructor(config: SqliteDialectConfig, private readonly raw: SqliteDatabase.Database) {
+    super(config);
+  }
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.raw.inTransaction) await super.rollbackTransaction(connection);
+  }
+}
+
+class KeepingSqliteDialect extends SqliteDialect {
+  constructor(private readonly cfg: SqliteDialectConfig, private readonly raw: SqliteDatabase.Database) {
+    super(cfg);
+  }
+  override createDriver(): Driver {
+    return new KeepingSqliteDriver(this.cfg, this.raw);
+  }
 }
 
 async function openPostgres(opts: StoreOptions): Promise<Store> {

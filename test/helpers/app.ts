@@ -30,18 +30,20 @@ export interface TestApp {
 }
 
 export async function startTestApp(dialect: Dialect, overrides: ConfigInput = {} as ConfigInput, opts: { clock?: Clock; pgUrl?: string } = {}): Promise<TestApp> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'envoi-test-'));
+  const given = (overrides as { dataDir?: string }).dataDir;
+  if (given) fs.mkdirSync(given, { recursive: true });
+  const dataDir = given ?? fs.mkdtempSync(path.join(os.tmpdir(), 'envoi-test-'));
   const schema = dialect === 'postgres' ? newSchemaName() : undefined;
   const cfg = loadConfig({
     env: {},
     overrides: {
-      dataDir,
       hostname: 'localhost',
       http: { port: 0 },
       submission: { port: 0 },
       inbound: { port: 0 },
       log: { level: 'silent' },
       ...overrides,
+      dataDir,
       database: dialect === 'postgres' ? { url: opts.pgUrl ?? PG_URL, schema, poolSize: 4 } : {},
       delivery: { pollMs: 50, ...(overrides.delivery ?? {}) },
     } as ConfigInput,
