@@ -104,6 +104,9 @@ interface Queued extends PathJob {
 /** while a domain fault is open, its marketing rows look again this often (a cleared fault resumes them within this) */
 const FAULT_RECHECK_MS = 10 * 60_000;
 
+/** when the shared state (Redis) does not answer, a path's work waits this long in the database */
+const STATE_RETRY_MS = 5_000;
+
 /** after the smart host refused AUTH, its path waits this long */
 const AUTH_REST_MS = 5 * 60_000;
 
@@ -178,6 +181,11 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
     }
   }
 
+  /** A hold shared through the state; the message was sent by now, so its outcome is written even if the state does not answer. */
+  async function holdSafely(key: string, h: { until: number; why: string }): Promise<void> {
+    await state.hold(key, h).catch((err) => o.logger.warn({ err, path: key }, 'delivery: could not share a hold; this process keeps it'));
+  }
+
   /** The outcome of an attempt, classified; `held` when the reply put a hold on the path. */
   async function record(path: EgressPath<Queued>, q: Queued, a: Attempt, raw: Buffer): Promise<{ write: Promise<void>; held?: number }> {
     const { j, provider } = q;
@@ -200,7 +208,7 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
       // the smart host refused our credentials: our configuration is wrong, not the recipient; nothing bounces,
       // and the path rests a few minutes rather than knock on the relay with the same credentials
       const held = done + AUTH_REST_MS;
-      await state.hold(path.key, { until: held, why: `the smart host refused the credentials: ${code} ${text}` });
+      await holdSafely(path.key, { until: held, why: `the smart host refused the credentials: ${code} ${text}` });
       return { write: retryOrExpire(j, done, failure), held };
     }
     const reaction = reactionFor(provider, code, text, providers);
@@ -212,7 +220,7 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
     let held: number | undefined;
     if (reaction && reaction.action !== 'domain-fault') {
       held = done + (reaction.durationMinutes ?? 15) * 60_000;
-      await state.hold(path.key, { until: held, why: reaction.example });
+      await holdSafely(path.key, { until: held, why: reaction.example });
     }
     const c = classifyReply(code, text, { provider: provider.name });
     const data = { ...failure, classification: c, reaction: reaction?.action, fault: reaction?.fault };
@@ -248,13 +256,26 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
 
   /** One job on a lane; true when the lane should stop (the path is held). */
   async function runJob(path: EgressPath<Queued>, lane: LaneSession, q: Queued): Promise<boolean> {
-    const hold = await state.holdOf(path.key, o.clock.now());
+    let hold: Awaited<ReturnType<EgressState['holdOf']>>;
+    let go = false;
+    try {
+      hold = await state.holdOf(path.key, o.clock.now());
+      if (!hold) go = await paced(path, q.provider.ratePerMinute);
+    } catch (err) {
+      // the shared state (Redis) does not answer: nothing goes out unshaped; what waits here goes back to
+      // the database for a few seconds, no attempt counted (a job left unsettled would hold its row for ever)
+      o.logger.warn({ err, path: path.key }, 'delivery: the shared limits do not answer; the path waits');
+      const until = o.clock.now() + STATE_RETRY_MS;
+      q.done(postpone(q.j, until));
+      holdPath(path, until);
+      return true;
+    }
     if (hold) {
       q.done(postpone(q.j, hold.until));
       holdPath(path, hold.until);
       return true;
     }
-    if (!(await paced(path, q.provider.ratePerMinute))) {
+    if (!go) {
       q.done(postpone(q.j, o.clock.now()));
       return true;
     }
@@ -322,6 +343,9 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
         else await runLane(path, provider, ipPool, slot);
       } catch (err) {
         o.logger.error({ err, path: path.key }, 'delivery lane failed');
+        // the shared state did not answer (Redis away): what waits on the path is tried again in a second,
+        // as after a refused slot, instead of waiting for new work to come to this path
+        if (!slot) setTimeout(() => pump(path, provider, ipPool), 1_000).unref();
       } finally {
         if (!slot) starting.set(path, (starting.get(path) ?? 1) - 1);
         else await slot.release().catch((err) => o.logger.warn({ err, path: path.key }, 'could not release a connection slot'));
@@ -374,6 +398,20 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
     return path;
   }
 
+  /** Until when the job waits before its path (a hold, an open domain fault, a spent warm-up budget); undefined: it may go. */
+  async function admission(j: DeliveryJob, key: string, provider: ProviderProfile, now: number): Promise<number | undefined> {
+    const hold = await state.holdOf(key, now);
+    if (hold) return hold.until;
+    if (!j.marketing) return undefined;
+    // transactional mail still goes: it is what the recipient asked for, and it keeps probing whether the fault is fixed
+    if (o.faults && (await o.faults.activeFault(j.domainId, provider.name))) return now + FAULT_RECHECK_MS;
+    if (o.warmup) {
+      const w = await o.warmup.take(j.ipPool, j.domainId, provider.name, now);
+      if (!w.ok) return w.until;
+    }
+    return undefined;
+  }
+
   return {
     /** Delivers one claimed recipient; resolves once its outcome is written (or the row released). */
     async deliver(j: DeliveryJob): Promise<void> {
@@ -391,16 +429,15 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
       // "default" gathers every other receiver: its caps and slowdowns are per MX host, not shared by all of them
       const key = relay ? `smarthost|${j.ipPool}` : `${provider.name === 'default' ? `default:${route.hosts[0].host}` : provider.name}|${j.ipPool}`;
       if (j.marketing && provider.quietHours && inQuietHours(now, provider.quietHours)) return postpone(j, nextAllowed(now, provider.quietHours));
-      const hold = await state.holdOf(key, now);
-      if (hold) return postpone(j, hold.until);
-      if (j.marketing) {
-        // transactional mail still goes: it is what the recipient asked for, and it keeps probing whether the fault is fixed
-        if (o.faults && (await o.faults.activeFault(j.domainId, provider.name))) return postpone(j, now + FAULT_RECHECK_MS);
-        if (o.warmup) {
-          const w = await o.warmup.take(j.ipPool, j.domainId, provider.name, now);
-          if (!w.ok) return postpone(j, w.until);
-        }
+      let wait: number | undefined;
+      try {
+        wait = await admission(j, key, provider, now);
+      } catch (err) {
+        // the shared state (Redis) or the database does not answer: the row waits a few seconds, no attempt counted
+        o.logger.warn({ err, path: key }, 'delivery: could not check the path\'s holds and budgets; the message waits');
+        wait = now + STATE_RETRY_MS;
       }
+      if (wait !== undefined) return postpone(j, wait);
 
       let hosts = route.hosts;
       if (relay) {

@@ -81,6 +81,12 @@ export function createRedisLimiter(url: string, clock: Clock, prefix = 'envoi:')
   redis.on('error', () => {});
   for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 1, lua });
   const run = redis as unknown as Scripted;
+  function releaseLater(slotKey: string, id: string, expires: number, wait = 500): void {
+    if (clock.now() + wait >= expires) return; // it expires by itself first
+    setTimeout(() => {
+      redis.zrem(slotKey, id).catch(() => releaseLater(slotKey, id, expires, Math.min(wait * 2, 10_000)));
+    }, wait).unref();
+  }
   const k = (kind: string, key: string) => `${prefix}${kind}:${key}`;
 
   return {
@@ -90,7 +96,10 @@ export function createRedisLimiter(url: string, clock: Clock, prefix = 'envoi:')
       if ((await run.envoiAcquire(slotKey, clock.now(), max, ttlMs, id)) !== 1) return null;
       const slot: Slot = {
         async release() {
-          await redis.zrem(slotKey, id);
+          // Redis away at this moment: the slot would stay taken until its TTL
+          // (minutes of a path's cap gone), so it is given back in the
+          // background as soon as Redis answers again; the lane goes on now.
+          await redis.zrem(slotKey, id).catch(() => releaseLater(slotKey, id, clock.now() + ttlMs));
         },
         async renew(ms = ttlMs) {
           return (await run.envoiRenew(slotKey, clock.now(), ms, id)) === 1;
