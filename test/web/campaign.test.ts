@@ -1,7 +1,8 @@
 // A campaign from the dashboard in Chromium: created from a template for a
 // list, previewed as a contact, test-sent, submitted and sent to the sandbox
 // and the mailbox simulator, while the live view's counters move to the
-// end; then the reputation view shows the bounces against their line.
+// end; then the reputation view shows the bounces against their line, and
+// a suppression added in the dashboard is skipped by the next campaign.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
@@ -94,5 +95,32 @@ describe('a campaign from the dashboard in Chromium', { skip }, () => {
     await page.getByRole('combobox', { name: 'Days', exact: true }).selectOption('7');
     await page.getByRole('img', { name: /^Bounces per day over 7 days/ }).waitFor();
     await shot(page, 'reputation');
+  });
+
+  it('skips a suppression added in the dashboard, and the hard bounces, in the next campaign', async () => {
+    await page.getByRole('link', { name: 'Suppressions' }).click();
+    const form = page.getByRole('form', { name: 'Suppress an address' });
+    await form.getByLabel('Address').fill('ann@customer.example');
+    await form.getByLabel('Reason').selectOption('manual');
+    await form.getByRole('button', { name: 'Suppress' }).click();
+    await page.getByRole('status').filter({ hasText: 'ann@customer.example is suppressed' }).waitFor();
+
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    await page.getByRole('link', { name: 'New campaign' }).click();
+    const create = page.getByRole('form', { name: 'New campaign' });
+    await create.getByLabel('Name').fill('Winter 2026');
+    await create.getByLabel('Template').selectOption('autumn');
+    await create.getByLabel('news').check();
+    await create.getByRole('button', { name: 'Create draft' }).click();
+    await page.getByRole('heading', { name: 'Winter 2026' }).waitFor();
+    await page.getByRole('button', { name: 'Submit for sending' }).click();
+    await page.getByRole('button', { name: 'Send now' }).click();
+    // the four still mailable: not ann (suppressed here), not the three hard bounces of the first campaign
+    await page.waitForFunction((d) => document.querySelector('[data-counter="delivered"]')?.textContent === d, String(DELIVERED.length - 1), { timeout: 30_000 });
+    await page.getByText('completed', { exact: true }).first().waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator('[data-counter="total"]').innerText(), String(DELIVERED.length - 1));
+    const sandbox = (await t.api('GET', '/v1/sandbox/messages?limit=100', { token: t.operatorToken })).body.data as { rcpt_to: string; subject: string }[];
+    const toAnn = sandbox.filter((m) => m.rcpt_to === 'ann@customer.example');
+    assert.equal(toAnn.length, 1, 'ann got the first campaign only');
   });
 });
