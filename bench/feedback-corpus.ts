@@ -2,7 +2,7 @@
 // the recipient address, on hard/soft/not-a-failure (Sisimai's rule), on the
 // ARF feedback type; the confusion table; messages per second.
 //
-//   node --import tsx bench/feedback-corpus.ts [--corpus ../shared/corpus] [--rounds 20] [--misses]
+//   node --import tsx bench/feedback-corpus.ts [--corpus test/fixtures/corpus] [--rounds 20] [--misses]
 //
 // Scoring, per expected line (one per file and recipient): the recipient
 // agrees when the result names that address (an expected null: when it
@@ -16,7 +16,8 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { parseFeedback, sisimaiReason, splitMbox, type FeedbackRecipient, type ParsedFeedback } from '../src/feedback/parse/index.ts';
 
-export const DEFAULT_CORPUS = fileURLToPath(new URL('../../shared/corpus', import.meta.url));
+// the shared corpus, copied into the repository so a clean clone has it (test/fixtures/corpus/README.md says where it comes from)
+export const DEFAULT_CORPUS = fileURLToPath(new URL('../test/fixtures/corpus', import.meta.url));
 
 interface Expected {
   file: string;

@@ -44,8 +44,16 @@ export async function migrateToLatest(store: Store): Promise<void> {
   // Kysely looks for its own tables across every schema it can see; pin them
   // to ours, or another schema's migration table would be taken for ours.
   const migrator = new Migrator({ db: store.db, provider, ...(store.schema ? { migrationTableSchema: store.schema } : {}) });
-  const { error } = await migrator.migrateToLatest();
-  if (error) throw error;
+  for (let attempt = 1; ; attempt++) {
+    const { error } = await migrator.migrateToLatest();
+    if (!error) return;
+    // Kysely's introspection reads the catalog of every schema; one dropped by
+    // another session at that moment fails it with 3F000 ("schema … does not
+    // exist", seen when test files drop theirs in parallel). Kysely runs the
+    // migrations in one transaction on PostgreSQL, so a failed try leaves
+    // nothing half done and trying again is safe.
+    if ((error as { code?: string }).code !== '3F000' || attempt >= 3) throw error;
+  }
 }
 
 /** Registers a migration; later issues add theirs here, in name order. */

@@ -1,5 +1,5 @@
 // The feedback parser (issue 6): agreement with the labelled corpus of real
-// bounces and complaints (../shared/corpus, Sisimai's expected results),
+// bounces and complaints (test/fixtures/corpus, a copy of ../shared/corpus: Sisimai's expected results),
 // the pattern data against its own examples, and the messages a parser
 // meets on the internet: no recipient, 8-bit headers, broken MIME, 30 MB.
 import assert from 'node:assert/strict';
