@@ -62,7 +62,8 @@ if (DIALECTS.includes('postgres')) {
       });
       const refused = await smtp.sendMail({ from: 'orders@shop.example', to: 'smtp@example.net', subject: 'during', text: 'x' }).then(() => null, (e: { responseCode?: number; response?: string }) => e);
       assert.ok(refused, 'not accepted while the database is away');
-      assert.ok(refused.responseCode && refused.responseCode >= 400 && refused.responseCode < 500, `a temporary reply: ${refused.response}`);
+      assert.equal(refused.responseCode, 421, `a temporary reply: ${refused.response}`);
+      assert.match(refused.response ?? '', /^421 4\.3\.2 /, 'the enhanced code says the system is not accepting messages now');
       smtp.close();
 
       await new Promise((r) => setTimeout(r, Math.max(0, OUTAGE_MS - (Date.now() - started))));
