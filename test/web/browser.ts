@@ -41,6 +41,14 @@ export async function signIn(page: Page, email: string, password = PASSWORD): Pr
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
+/** A new page with a tenant user signed in, on the first page of their navigation (Campaigns). */
+export async function tenantPage(browser: Browser, t: TestApp, email: string): Promise<Page> {
+  const { page } = await open(browser, t);
+  await signIn(page, email);
+  await page.getByRole('heading', { name: 'Campaigns' }).waitFor();
+  return page;
+}
+
 export async function shot(page: Page, name: string): Promise<string> {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);

@@ -7,7 +7,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, tenantWithDomain, type TestApp } from '../helpers/app.ts';
-import { browserSkip, launch, open, PASSWORD, shot, signIn } from './browser.ts';
+import { browserSkip, launch, PASSWORD, shot, tenantPage } from './browser.ts';
 
 const skip = browserSkip();
 if (skip) console.log(`# skipping the campaign browser tests: ${skip}`);
@@ -39,9 +39,7 @@ describe('a campaign from the dashboard in Chromium', { skip }, () => {
     for (const [i, email] of [...DELIVERED, ...BOUNCED].entries()) await api('POST', '/v1/lists/news/subscriptions', { email, fields: i % 2 ? { first_name: `Reader${i}` } : {}, consent });
     await api('POST', '/v1/templates', { name: 'autumn', format: 'mjml', subject: 'The autumn collection, {{ contact.first_name | default: "friend" }}', body: MJML });
     await api('POST', '/v1/users', { email: 'kim@shop.example', password: PASSWORD });
-    page = (await open(browser, t)).page;
-    await signIn(page, 'kim@shop.example');
-    await page.getByRole('heading', { name: 'Campaigns' }).waitFor();
+    page = await tenantPage(browser, t, 'kim@shop.example');
   });
   after(async () => {
     await browser?.close();

@@ -7,7 +7,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { eventually, startTestApp, tenantWithDomain, type TestApp } from '../helpers/app.ts';
-import { browserSkip, launch, open, overflows, PASSWORD, shot, signIn } from './browser.ts';
+import { browserSkip, launch, overflows, PASSWORD, shot, tenantPage } from './browser.ts';
 
 const skip = browserSkip();
 if (skip) console.log(`# skipping the compose browser tests: ${skip}`);
@@ -40,9 +40,7 @@ describe('composing a template in Chromium', { skip }, () => {
     await api('POST', '/v1/lists', { name: 'promo', fromAddress: 'promo@shop.example', fromName: 'Deals at www.other-shop.example', consentText: 'Send me deals', optIn: 'single' });
     await api('POST', '/v1/lists/news/subscriptions', { email: 'ann@customer.example', fields: { first_name: 'Ann' }, consent });
     await api('POST', '/v1/users', { email: 'kim@shop.example', password: PASSWORD });
-    page = (await open(browser, t)).page;
-    await signIn(page, 'kim@shop.example');
-    await page.getByRole('heading', { name: 'Campaigns' }).waitFor();
+    page = await tenantPage(browser, t, 'kim@shop.example');
   });
   after(async () => {
     await browser?.close();

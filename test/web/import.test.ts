@@ -10,7 +10,7 @@ import { eventually, startTestApp, tenantWithDomain, type TestApp } from '../hel
 import dgram from 'node:dgram';
 import { startDnsServer, type DnsServer } from '../peers/dns.ts';
 import { createUsers } from '../../src/web/users.ts';
-import { browserSkip, launch, open, overflows, PASSWORD, shot, signIn } from './browser.ts';
+import { browserSkip, launch, open, overflows, PASSWORD, shot, signIn, tenantPage } from './browser.ts';
 
 const skip = browserSkip();
 if (skip) console.log(`# skipping the import browser tests: ${skip}`);
@@ -74,9 +74,7 @@ describe('CSV import from the dashboard in Chromium', { skip }, () => {
     assert.equal(list.status, 201, list.text);
     assert.equal((await t.api('POST', '/v1/users', { token: shop.token, body: { email: 'kim@shop.example', password: PASSWORD } })).status, 201);
     assert.ok((await createUsers(t.app.store.db, t.app.clock).create({ email: 'ops@example.org', password: PASSWORD, tenantId: null })).ok);
-    page = (await open(browser, t)).page;
-    await signIn(page, 'kim@shop.example');
-    await page.getByRole('heading', { name: 'Campaigns' }).waitFor();
+    page = await tenantPage(browser, t, 'kim@shop.example');
   });
   after(async () => {
     await browser?.close();

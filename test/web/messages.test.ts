@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { eventually, startTestApp, tenantWithDomain, type TestApp } from '../helpers/app.ts';
 import { createUsers } from '../../src/web/users.ts';
-import { browserSkip, launch, open, overflows, PASSWORD, shot, signIn } from './browser.ts';
+import { browserSkip, launch, open, overflows, PASSWORD, shot, signIn, tenantPage } from './browser.ts';
 import { startDnsServer, type DnsServer } from '../peers/dns.ts';
 import { createTestCa } from '../peers/ca.ts';
 import { startPeer, type Peer } from '../peers/smtp-peer.ts';
@@ -52,9 +52,7 @@ describe('messages, settings and suspensions in Chromium', { skip }, () => {
     const users = createUsers(t.app.store.db, t.app.clock);
     assert.ok((await users.create({ email: 'ops@example.org', password: PASSWORD, tenantId: null })).ok);
     assert.equal((await t.api('POST', '/v1/users', { token: shop.token, body: { email: 'kim@shop.example', password: PASSWORD } })).status, 201);
-    page = (await open(browser, t)).page;
-    await signIn(page, 'kim@shop.example');
-    await page.getByRole('heading', { name: 'Campaigns' }).waitFor();
+    page = await tenantPage(browser, t, 'kim@shop.example');
   });
   after(async () => {
     await browser?.close();
