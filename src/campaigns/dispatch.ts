@@ -13,6 +13,7 @@ import type { Streams } from '../accounts/streams.ts';
 import type { Templates } from './templates.ts';
 import { DkimSigner } from '../compose/dkim.ts';
 import { appendEvents } from '../events/log.ts';
+import { hotQuery } from '../store/hot.ts';
 import { campaignShape, composeForRecipient, type CampaignShape } from './compose-campaign.ts';
 
 export interface DispatchDeps {
@@ -35,6 +36,16 @@ export function createDispatch(d: DispatchDeps) {
   const { db, clock } = d;
   // one shape per campaign: the template, signer and headers do not change while it sends
   const shapes = new Map<string, CampaignShape>();
+  // The checklist's facts in one statement, run for every recipient right
+  // before it is composed: the subscription and its contact, a suppression
+  // of the address, the consent record the message's header cites.
+  const checklistRow = hotQuery(db, (tenantId: string, listId: string, contactId: string) => db.selectFrom('subscriptions as s')
+    .innerJoin('contacts as c', 'c.id', 's.contact_id')
+    .leftJoin('suppressions as x', (j) => j.on('x.tenant_id', '=', tenantId).onRef('x.address_hash', '=', 'c.address_hash'))
+    .leftJoin('consent_records as k', 'k.id', 's.consent_id')
+    .select(['s.status', 'c.status as contact_status', 'c.email', 'c.fields', 'x.reason as suppressed',
+      'k.source as consent_source', 'k.opt_in', 'k.collected_at', 'k.ip as consent_ip', 'k.confirmed_at', 'k.confirm_ip'])
+    .where('s.list_id', '=', listId).where('s.contact_id', '=', contactId));
 
   async function shapeOf(campaignId: string): Promise<CampaignShape | string> {
     const hit = shapes.get(campaignId);
@@ -67,19 +78,16 @@ export function createDispatch(d: DispatchDeps) {
   return {
     /** The checklist for one campaign recipient. */
     async decide(r: Recipient): Promise<Decision> {
-      const sub = await db.selectFrom('subscriptions as s').innerJoin('contacts as c', 'c.id', 's.contact_id')
-        .select(['s.status', 's.consent_id', 'c.status as contact_status', 'c.address_hash', 'c.email', 'c.fields'])
-        .where('s.list_id', '=', r.list_id!).where('s.contact_id', '=', r.contact_id!).executeTakeFirst();
+      const [sub] = await checklistRow(r.tenant_id, r.list_id!, r.contact_id!);
       if (!sub || sub.contact_status !== 'active') return { drop: 'contact erased or removed' };
       if (sub.status !== 'subscribed') return { drop: `no longer subscribed (${sub.status})` };
-      const suppressed = await db.selectFrom('suppressions').select('reason').where('tenant_id', '=', r.tenant_id).where('address_hash', '=', sub.address_hash).executeTakeFirst();
-      if (suppressed) return { drop: `suppressed (${suppressed.reason})` };
+      if (sub.suppressed !== null) return { drop: `suppressed (${sub.suppressed})` };
       const shape = await shapeOf(r.campaign_id!);
       if (typeof shape === 'string') return { drop: shape };
       const held = await d.gate?.(r, shape.fromDomain);
       if (held) return held;
-      const consent = sub.consent_id
-        ? (await db.selectFrom('consent_records').select(['source', 'opt_in', 'collected_at', 'ip', 'confirmed_at', 'confirm_ip']).where('id', '=', sub.consent_id).executeTakeFirst()) ?? null
+      const consent = sub.consent_source !== null
+        ? { source: sub.consent_source, opt_in: sub.opt_in!, collected_at: sub.collected_at!, ip: sub.consent_ip, confirmed_at: sub.confirmed_at, confirm_ip: sub.confirm_ip }
         : null;
       const raw = composeForRecipient(shape, {
         recipientId: r.id, email: sub.email!, fields: JSON.parse(sub.fields), listId: r.list_id!, consent,

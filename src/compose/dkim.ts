@@ -81,7 +81,7 @@ export class DkimSigner {
     const { header, body } = splitMessage(message);
     const fields = parseHeaderFields(header);
     // one body hash serves every key: all use relaxed body + SHA-256
-    const bodyHash = crypto.createHash('sha256').update(relaxedBody(body), 'latin1').digest('base64');
+    const bodyHash = relaxedBodyHash(body);
     const names = signedHeaderNames(fields, this.#headers, this.#oversign);
     const signedHeaders = canonicalSignedHeaders(fields, names);
     const time = Math.floor(this.#clock.now() / 1000);
@@ -225,6 +225,24 @@ function relaxedHeader(raw: string): string {
   const name = raw.slice(0, colon).replace(/[ \t]+$/, '').toLowerCase();
   const value = raw.slice(colon + 1).replace(/\r\n/g, '').replace(/[ \t]+/g, ' ').replace(/^ | $/g, '');
   return name + ':' + value;
+}
+
+/**
+ * SHA-256 of the relaxed body, base64. Most bodies envoi composes are
+ * already in relaxed form but for their trailing empty lines (no tab, no run
+ * of spaces, no space at a line end): those are hashed as they are, without
+ * the three string copies of the general path (GC was 6 % of a campaign's
+ * CPU, bench/campaign.ts).
+ */
+function relaxedBodyHash(body: Buffer): string {
+  const hash = crypto.createHash('sha256');
+  const asIs = body.indexOf(9) === -1 && body.indexOf('  ', 0, 'latin1') === -1 && body.indexOf(' \r\n', 0, 'latin1') === -1 && body[body.length - 1] !== 32;
+  if (!asIs) return hash.update(relaxedBody(body), 'latin1').digest('base64');
+  let end = body.length;
+  while (end >= 2 && body[end - 1] === 10 && body[end - 2] === 13) end -= 2;
+  // a non-empty body ends with exactly one CRLF; an empty one stays empty
+  if (end > 0) hash.update(body.subarray(0, end)).update('\r\n');
+  return hash.digest('base64');
 }
 
 /** RFC 6376 §3.4.4 relaxed body canonicalisation, as a latin1 string (bytes preserved). */
