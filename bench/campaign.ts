@@ -2,6 +2,7 @@
 //
 //   node --import tsx bench/campaign.ts [--recipients 100000] [--dialect sqlite|postgres]
 //        [--concurrency 64] [--refs 20000] [--sessions 50] [--sink /path/to/smtp-sink]
+//        [--workers 1] [--profile DIR] [--api-clients 200]
 //
 // Postfix's smtp-sink listens on 127.0.0.1 (no TLS); a loopback DNS server
 // routes 20 test domains to it, each through its own MX name (20 egress
@@ -19,10 +20,15 @@
 // one of envoi's messages (-F, same bytes) over `--sessions` reused sessions,
 // and a nodemailer pool (maxConnections = --sessions) sending the same
 // personalised HTML composed (MailComposer) and DKIM-signed (RSA; nodemailer
-// skips Ed25519) by nodemailer itself. One JSON line on stdout.
+// skips Ed25519) by nodemailer itself. With --api-clients, the main process
+// also serves envoi's HTTPS API (as `envoi up` with embeddedWorkers off) and
+// bench/api-load.ts keeps that many requests in flight against it from its
+// own process while the campaign sends: latency percentiles in `api`.
+// One JSON line on stdout.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import inspector from 'node:inspector';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,7 +36,7 @@ import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import nodemailer from 'nodemailer';
 import pg from 'pg';
-import { openServices, startDelivery } from '../src/app.ts';
+import { openServices, startApp, startDelivery } from '../src/app.ts';
 import { loadConfig } from '../src/config/load.ts';
 import type { ConfigInput } from '../src/config/schema.ts';
 import { compileTemplate, renderTemplate } from '../src/compose/templates/index.ts';
@@ -41,7 +47,7 @@ const { values: args } = parseArgs({ options: {
   recipients: { type: 'string', default: '100000' }, dialect: { type: 'string', default: 'sqlite' },
   concurrency: { type: 'string', default: '64' }, refs: { type: 'string', default: '20000' }, sessions: { type: 'string', default: '50' },
   sink: { type: 'string' }, keep: { type: 'boolean', default: false }, workers: { type: 'string', default: '1' },
-  profile: { type: 'string' },
+  profile: { type: 'string' }, 'api-clients': { type: 'string', default: '0' },
 } });
 
 const DOMAINS = Array.from({ length: 20 }, (_, i) => `d${i}.example`);
@@ -167,9 +173,13 @@ async function main() {
       providers: { default: { tls: 'opportunistic', ratePerMinute: 1e9 } },
     },
   } as ConfigInput;
-  const cfg = loadConfig({ env: {}, overrides });
+  const apiClients = Number(args['api-clients']);
+  // the API process: its own ports, no delivery of its own (the forked workers deliver)
+  const apiOverrides = { ...overrides, http: { host: '127.0.0.1', port: 0 }, submission: { host: '127.0.0.1', port: 0 }, inbound: { host: '127.0.0.1', port: 0 },
+    delivery: { ...overrides.delivery, embeddedWorkers: false } } as ConfigInput;
+  const cfg = loadConfig({ env: {}, overrides: apiClients > 0 ? apiOverrides : overrides });
   if (!cfg.ok) throw new Error(cfg.problems.join('; '));
-  const core = await openServices(cfg.config);
+  const core = apiClients > 0 ? await startApp(cfg.config) : await openServices(cfg.config);
   const { db } = core.store;
   const s = core.services;
   const must = <T>(r: { ok: true; value: T } | { ok: false; error: { detail: string } }): T => {
@@ -209,6 +219,15 @@ async function main() {
     fork(new URL(import.meta.url).pathname, ['--role', 'worker', '--config', JSON.stringify(overrides), ...(args.profile ? ['--profile', path.resolve(args.profile)] : [])],
       { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))));
+  // the API process's event loop: a synchronous wait (SQLite's busy handler) shows here as delay
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const apiProfiler = apiClients > 0 && args.profile ? new inspector.Session() : undefined;
+  if (apiProfiler) {
+    apiProfiler.connect();
+    await new Promise((r) => apiProfiler.post('Profiler.enable', () => apiProfiler.post('Profiler.start', r)));
+  }
+  const load = apiClients > 0 ? await startApiLoad(core as Awaited<ReturnType<typeof startApp>>, tenantId, campaign.id, list.id, n, apiClients) : null;
   const isPg = (cmd: string) => /^postgres: /.test(cmd);
   const sinkCpu0 = procCpuSeconds((_c, pid) => pid === sink.pid);
   const pgCpu0 = dialect === 'postgres' ? procCpuSeconds(isPg) : 0;
@@ -227,6 +246,17 @@ async function main() {
     }
   }
   const wallS = (performance.now() - t0) / 1000;
+  const api = load ? await load.stop() : null;
+  loopDelay.disable();
+  if (apiProfiler) {
+    const { profile } = await new Promise<{ profile: object }>((r) => apiProfiler.post('Profiler.stop', (_e, res) => r(res as never)));
+    fs.mkdirSync(args.profile!, { recursive: true });
+    fs.writeFileSync(path.join(args.profile!, `api-${process.pid}.cpuprofile`), JSON.stringify(profile));
+  }
+  if (api) {
+    api.eventLoopDelayMs = { p99: round(loopDelay.percentile(99) / 1e6), max: round(loopDelay.max / 1e6) };
+    log(`API under ${apiClients} clients: ${JSON.stringify(api.overallMs)}, event loop delay ${JSON.stringify(api.eventLoopDelayMs)}`);
+  }
   const sinkCpu = procCpuSeconds((_c, pid) => pid === sink.pid) - sinkCpu0;
   const pgCpu = dialect === 'postgres' ? procCpuSeconds(isPg) - pgCpu0 : 0;
   const loadAvgEnd = os.loadavg().map((x) => round(x, 2));
@@ -264,6 +294,7 @@ async function main() {
       sinkCpuSeconds: round(sinkCpu), postgresCpuSeconds: dialect === 'postgres' ? round(pgCpu) : undefined,
       workerPeakRssMB: w.peakRssMB, workerMaxRssMB: w.maxRssMB, rssSamplesMB: sample10(w.rssSamplesMB),
     },
+    ...(api ? { api } : {}),
     smtpSource: source, nodemailerPool: pool,
     ratioToNodemailer: pool ? round(rate / pool.msgPerSec, 2) : null,
     ratioToSmtpSource: source ? round(rate / source.msgPerSec, 3) : null,
@@ -280,6 +311,22 @@ async function main() {
   }
   if (!args.keep) fs.rmSync(dataDir, { recursive: true, force: true });
   process.exit(0);
+}
+
+/** bench/api-load.ts in its own process, with a key of the tenant; stop() returns its report */
+async function startApiLoad(app: Awaited<ReturnType<typeof startApp>>, tenantId: string, campaignId: string, listId: string, contacts: number, clients: number) {
+  const key = await app.services.keys.create(tenantId, 'bench api load');
+  const child = fork(new URL('./api-load.ts', import.meta.url).pathname, [
+    '--url', app.httpUrl.replace(/^https:\/\/[^:/]+/, 'https://localhost'), '--token', key.token, '--campaign', campaignId, '--list', listId,
+    '--contacts', String(contacts), '--clients', String(clients),
+  ], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise((r) => child.once('message', r));
+  return {
+    stop: () => new Promise<Record<string, unknown> & { overallMs: unknown }>((resolve) => {
+      child.once('message', (m) => resolve(m as never));
+      child.send({ stop: true });
+    }),
+  };
 }
 
 /** about ten points of the worker's RSS curve, evenly spaced */

@@ -44,6 +44,9 @@ export function createCampaigns(d: CampaignDeps) {
   const runner = createRunner({ ...d, batchSize: 1000, batchesPerPass: 5 });
   const dispatch = createDispatch({ ...d, templates });
   let poke = () => {};
+  const progressCounts = sharedCounts((campaignId: string) => d.db.selectFrom('recipients').select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('campaign_id', '=', campaignId).groupBy('status').execute()
+    .then((rows) => Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]))));
 
   return {
     templates,
@@ -59,11 +62,7 @@ export function createCampaigns(d: CampaignDeps) {
     poke: () => poke(),
 
     /** recipients by status, for the sending view */
-    async progress(campaignId: string): Promise<Record<string, number>> {
-      const rows = await d.db.selectFrom('recipients').select(['status', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('campaign_id', '=', campaignId).groupBy('status').execute();
-      return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
-    },
+    progress: (campaignId: string) => progressCounts.read(campaignId),
 
     /** The campaign as a chosen contact would get it, to a few test addresses, marked [TEST]. */
     async testSend(tenantId: string, id: string, to: string[], contact?: Record<string, unknown>): Promise<Result<{ recipients: { email: string; id: string }[] }>> {
@@ -106,3 +105,38 @@ export function createCampaigns(d: CampaignDeps) {
 }
 
 export type Campaigns = ReturnType<typeof createCampaigns>;
+
+const CHEAP_MS = 20;
+
+/**
+ * Progress is read by every poll of the sending view and of API clients, and
+ * counting a million recipients takes a good part of a second (on SQLite,
+ * with the process waiting). A count that took long serves every reader for
+ * ten times as long, and readers arriving while it runs share it, so the
+ * counting stays under a tenth of the time however many clients poll. A
+ * cheap count (a small campaign) is never reused: it is always current.
+ */
+function sharedCounts<T>(count: (key: string) => Promise<T>) {
+  // real time, not the injected clock: what is kept is bounded by what counting costs
+  const kept = new Map<string, { value: Promise<T>; until: number }>();
+  return {
+    read(key: string): Promise<T> {
+      const now = performance.now();
+      const hit = kept.get(key);
+      if (hit && now < hit.until) return hit.value;
+      const t0 = performance.now();
+      const value = count(key);
+      const entry = { value, until: Number.POSITIVE_INFINITY };
+      kept.set(key, entry);
+      value.then(() => {
+        const took = performance.now() - t0;
+        if (took >= CHEAP_MS) entry.until = performance.now() + 10 * took;
+        else if (kept.get(key) === entry) kept.delete(key);
+      }, () => {
+        if (kept.get(key) === entry) kept.delete(key);
+      });
+      if (kept.size > 1_000) kept.delete(kept.keys().next().value!);
+      return value;
+    },
+  };
+}

@@ -7,7 +7,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
-import { Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import type { Database } from './schema.ts';
 import { migrateToLatest } from './migrate.ts';
 import { HOT_SQL_MARK } from './hot.ts';
@@ -89,6 +89,15 @@ function cachingStatements(raw: SqliteDatabase.Database): SqliteDialectConfig['d
 class KeepingSqliteDriver extends SqliteDriver {
   constructor(config: SqliteDialectConfig, private readonly raw: SqliteDatabase.Database) {
     super(config);
+  }
+  // A deferred BEGIN starts as a reader; its first write then needs the
+  // write lock, and if another process (the API beside a worker) committed
+  // since the read began, SQLite refuses at once with SQLITE_BUSY_SNAPSHOT,
+  // whatever busy_timeout says: 500s and failed rollup passes under load
+  // (bench/campaign.ts --api-clients). Taking the write lock at BEGIN waits
+  // for it instead (busy_timeout), and every transaction here writes.
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
   override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     if (this.raw.inTransaction) await super.rollbackTransaction(connection);
