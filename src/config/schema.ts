@@ -84,6 +84,11 @@ export const configSchema = z.object({
       ratePerMinute: z.number().positive().default(6000).describe('messages a minute the relay is sent, across the workers'),
     }).strict().refine((h) => (h.user === undefined) === (h.password === undefined), 'user and password go together')
       .optional().describe('smtp mode: relay every message through this host instead of the recipients\' MX (MC-4: a sender whose IP is dynamic or not clean); quiet hours, warm-up and faults still follow the recipients\' providers'),
+    mtaSts: z.object({
+      enabled: z.boolean().default(true).describe('honour the recipient domains\' MTA-STS policies (RFC 8461) in direct delivery: in enforce mode only the MX hosts a policy names are used, over TLS with a verified certificate whatever the provider profile says'),
+      port: z.number().int().min(1).max(65535).default(443).describe('HTTPS port of the mta-sts.<domain> policy hosts (443, as the RFC says; tests use another)'),
+      timeoutMs: z.number().int().min(100).max(60_000).default(10_000).describe('a policy fetch that has not finished in this many ms has failed (a cached policy, if any, still applies)'),
+    }).strict().prefault({}).describe('MTA-STS (RFC 8461) of recipient domains; policies are cached per process for their max_age; the policy host is looked up through dns.servers and its certificate checked (with delivery.caFile when set)'),
     embeddedWorkers: z.boolean().default(true).describe('`envoi up` also runs the delivery workers and the campaign runner; false: an API-only process, delivery is left to `envoi worker` processes'),
     warmup: z.object({
       enabled: z.boolean().default(true).describe('daily volume ramps per (IP pool, sending domain, provider) for marketing in smtp mode (GM-13); transactional mail is never held; false for IPs and domains already warm'),
