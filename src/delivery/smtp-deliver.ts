@@ -227,12 +227,10 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
       return { write: o.outcomes.final(j.r, j.workerId, 'delivered', done, outcomeData(target, out, extra)) };
     }
     const code = out.kind === 'sent' ? (out.recipients[0]?.accepted ? out.response.code : out.recipients[0]?.code ?? 0) : out.code ?? 0;
-    let text = out.kind === 'sent' ? (out.recipients[0]?.accepted ? out.response.text : out.recipients[0]?.text ?? '') : out.text;
-    if (q.sts?.policy.mode === 'enforce' && out.kind === 'failed' && (out.tlsRefused || out.stage === 'starttls')) {
-      text = `MTA-STS (enforce) policy of ${q.sts.domain} requires TLS with a certificate valid for ${target?.host}: ${text}`;
-      extra.reason = 'mta-sts';
-    }
+    const text = out.kind === 'sent' ? (out.recipients[0]?.accepted ? out.response.text : out.recipients[0]?.text ?? '') : out.text;
+    const stsRefused = q.sts?.policy.mode === 'enforce' && out.kind === 'failed' && (out.tlsRefused || out.stage === 'starttls');
     const failure = { ...outcomeData(target, out, { ...extra, code, text }), transcript: out.transcript, headers: headersOf(raw) };
+    if (stsRefused) Object.assign(failure, { reason: 'mta-sts', text: `MTA-STS (enforce) policy of ${q.sts!.domain} requires TLS with a certificate valid for ${target?.host}: ${text}` });
     if (out.kind === 'failed' && out.oversize) {
       // the receiver said beforehand it takes nothing this large: no retry can help, but the address is not at fault (no suppression)
       const data = { ...failure, reason: 'message-too-large', size: out.oversize, classification: { kind: 'bounced', category: 'message-rejected', hard: false } };
