@@ -59,7 +59,7 @@ export const configSchema = z.object({
     mode: z.enum(['sandbox', 'smtp']).default('sandbox').describe('sandbox: every message is captured, nothing leaves the machine; smtp: delivered to the recipients\' MX hosts'),
     port: z.number().int().min(1).max(65535).default(25).describe('SMTP port of receivers in smtp mode (25; tests use another)'),
     ehloName: z.string().optional().describe('EHLO name, the FQDN of the sending address (MC-5); default: hostname'),
-    pools: z.record(z.string(), z.string()).default({}).describe('IP pool name → local address to send from (AF-19), e.g. {"marketing": "192.0.2.10"}'),
+    pools: z.record(z.string(), z.string()).default({}).describe('IP pool name → local address to send from (AF-19), IPv4 or IPv6, e.g. {"marketing": "192.0.2.10"}; a pool reaches only MX addresses (A or AAAA) of its own family; without an address, both (IPv4 first)'),
     caFile: z.string().optional().describe('PEM file of extra certificate authorities to trust when delivering (tests)'),
     pollMs: z.number().int().min(10).default(500).describe('how often an idle worker looks for due messages, in ms'),
     batchSize: z.number().int().min(1).default(100).describe('recipients a worker claims at once'),

@@ -10,9 +10,9 @@
 // (egress/session.ts). Each reply is classified (policy/replies.ts) and its
 // outcome handed to the group writer (outcomes.ts).
 //
-// Direct to the MX, two more steps pick the hosts: the IP pool's address
-// family (an IPv4 pool reaches only A addresses, an IPv6 pool only AAAA), and
-// the domain's MTA-STS policy (RFC 8461, route/mta-sts.ts): in enforce mode
+// Direct to the MX, two more steps pick the hosts (route/pick.ts): the IP
+// pool's address family (an IPv4 pool reaches only A addresses, an IPv6 pool
+// only AAAA), and the domain's MTA-STS policy (RFC 8461): in enforce mode
 // only the MX names it lists are used, and TLS with a certificate valid for
 // the MX name is required whatever the provider profile says (such mail goes
 // on a path of its own, "…|mta-sts", when the profile is laxer); in testing
@@ -36,10 +36,8 @@ import { lookup } from 'node:dns/promises';
 import type { Faults } from './faults.ts';
 import type { MxHost } from './route/mx.ts';
 import type { Warmup } from './warmup.ts';
-import { forFamily } from './route/mx.ts';
 import type { MtaSts } from './route/mta-sts.ts';
-import { mxAllowed, stsViolation, type StsPolicy } from '../policy/mta-sts.ts';
-import { isIP } from 'node:net';
+import { pickHosts, stsRecord, type AppliedSts } from './route/pick.ts';
 
 export interface SmtpDeliveryOptions {
   clock: Clock;
@@ -112,13 +110,6 @@ interface Queued extends PathJob {
   done(write: Promise<void>): void;
   /** the recipient domain's MTA-STS policy, when it is in enforce or testing mode */
   sts?: AppliedSts;
-}
-
-interface AppliedSts {
-  domain: string;
-  id: string;
-  policy: StsPolicy;
-  note?: string;
 }
 
 /** while a domain fault is open, its marketing rows look again this often (a cleared fault resumes them within this) */
@@ -221,7 +212,7 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
     const done = o.clock.now();
     const extra: Record<string, unknown> = {
       provider: q.dest, ...(provider === relayProfile ? { relay: relay!.host } : {}), ...(a.retried ? { retriedAfter: { stage: a.retried.stage, text: a.retried.text } } : {}),
-      ...(q.sts ? { mtaSts: stsRecord(q.sts, target, out) } : {}),
+      ...(q.sts ? { mtaSts: stsData(q.sts, target, out) } : {}),
     };
     if (out.kind === 'sent' && out.recipients[0]?.accepted && out.response.code < 300) {
       return { write: o.outcomes.final(j.r, j.workerId, 'delivered', done, outcomeData(target, out, extra)) };
@@ -273,17 +264,11 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
     return { write, held };
   }
 
-  /** What the event says of MTA-STS; in testing mode, what would have failed under enforce (also logged). */
-  function stsRecord(sts: AppliedSts, target: Target | null, out: SendOutcome): Record<string, unknown> {
-    const r: Record<string, unknown> = { mode: sts.policy.mode, id: sts.id, ...(sts.note ? { note: sts.note } : {}) };
-    if (sts.policy.mode === 'testing' && target && out.kind === 'sent') {
-      const tls = out.tls ? { encrypted: true as const, authorized: out.tls.authorized, authorizationError: out.tls.authorizationError } : { encrypted: false as const };
-      const failure = stsViolation(sts.policy, target.host, tls);
-      if (failure) {
-        r.failure = failure;
-        o.logger.warn({ domain: sts.domain, host: target.host, failure }, 'MTA-STS (testing): this delivery would have failed under enforce');
-      }
-    }
+  /** What the event says of MTA-STS; in testing mode a would-be failure is logged too. */
+  function stsData(sts: AppliedSts, target: Target | null, out: SendOutcome): Record<string, unknown> {
+    const tls = out.kind !== 'sent' ? undefined : out.tls ? { encrypted: true as const, authorized: out.tls.authorized, authorizationError: out.tls.authorizationError } : { encrypted: false as const };
+    const r = stsRecord(sts, target?.host, tls);
+    if (r.failure) o.logger.warn({ domain: sts.domain, host: target?.host, failure: r.failure }, 'MTA-STS (testing): this delivery would have failed under enforce');
     return r;
   }
 
@@ -459,30 +444,6 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
     return undefined;
   }
 
-  /**
-   * The MX hosts this job may use: those with an address of the pool's
-   * family, then, under an MTA-STS policy in enforce mode, those it names.
-   * None left: the recipient waits (deferred with the reason), never bounces.
-   */
-  async function pickHosts(domain: string, all: MxHost[], ipPool: string): Promise<{ hosts: MxHost[]; sts?: AppliedSts } | { defer: Record<string, unknown> }> {
-    const source = o.pools[ipPool];
-    const hosts = forFamily(all, source);
-    if (!hosts.length) {
-      const family = isIP(source!) === 6 ? 'IPv6' : 'IPv4';
-      return { defer: { stage: 'route', reason: 'address-family', text: `no MX host of ${domain} has an ${family} address, and IP pool "${ipPool}" sends from ${source} (${family} only)` } };
-    }
-    const state = o.mtaSts ? await o.mtaSts.policyFor(domain) : undefined;
-    if (state?.kind !== 'policy' || state.policy.mode === 'none') return { hosts };
-    const sts: AppliedSts = { domain, id: state.id, policy: state.policy, ...(state.note ? { note: state.note } : {}) };
-    if (sts.policy.mode !== 'enforce') return { hosts, sts };
-    const allowed = hosts.filter((h) => mxAllowed(sts.policy, h.host));
-    if (allowed.length) return { hosts: allowed, sts };
-    return { defer: {
-      stage: 'mta-sts', reason: 'mta-sts', mtaSts: { mode: 'enforce', id: sts.id },
-      text: `MTA-STS (enforce): no MX host of ${domain} (${hosts.map((h) => h.host).join(', ')}) is allowed by its policy (mx: ${sts.policy.mx.join(', ')}); not delivered`,
-    } };
-  }
-
   return {
     /** Delivers one claimed recipient; resolves once its outcome is written (or the row released). */
     async deliver(j: DeliveryJob): Promise<void> {
@@ -519,7 +480,7 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
           return retryOrExpire(j, now, { stage: 'dns', relay: relay.host, text: `lookup of the smart host ${relay.host} failed (${(err as NodeJS.ErrnoException).code ?? err})` });
         }
       } else {
-        const picked = await pickHosts(domain, hosts, j.ipPool);
+        const picked = await pickHosts(domain, hosts, j.ipPool, o.pools[j.ipPool], o.mtaSts);
         if ('defer' in picked) return retryOrExpire(j, now, picked.defer);
         ({ hosts, sts } = picked);
       }
