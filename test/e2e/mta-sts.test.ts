@@ -25,6 +25,7 @@ const POLICIES: Record<string, string> = {
   'enf.test': policy('enforce', ['*.enf.test']),
   'nomatch.test': policy('enforce', ['mx.elsewhere.test']),
   'clear.test': policy('enforce', ['mx.clear.test']),
+  'two.enf.test': policy('enforce', ['mx.clear.test', '*.enf.test']),
   'badcert.test': policy('enforce', ['mx.badcert.test']),
   'tst.test': policy('testing', ['mx.tst.test']),
 };
@@ -56,6 +57,8 @@ for (const dialect of DIALECTS) {
         'mx1.enf.test': { A: ['127.0.0.71'] },
         'backup.other.test': { A: ['127.0.0.72'] },
         'clear.test': { MX: [{ exchange: 'mx.clear.test', priority: 10 }] },
+        // listed, but the preferred one has no STARTTLS: the next listed one gets it
+        'two.enf.test': { MX: [{ exchange: 'mx.clear.test', priority: 5 }, { exchange: 'mx1.enf.test', priority: 10 }] },
         'lax.test': { MX: [{ exchange: 'mx.clear.test', priority: 10 }] },
         'mx.clear.test': { A: ['127.0.0.73'] },
         'badcert.test': { MX: [{ exchange: 'mx.badcert.test', priority: 10 }] },
@@ -117,7 +120,7 @@ for (const dialect of DIALECTS) {
       assert.equal(row.status, 'queued', 'retried later');
     });
 
-    test('enforce, a receiver without STARTTLS: deferred, nothing in clear, though the provider is opportunistic', async () => {
+    test('enforce, a receiver without STARTTLS: skipped for the next listed MX, or deferred; nothing in clear, though the provider is opportunistic', async () => {
       // the same receiver, for a domain without a policy: opportunistic, so in clear
       await event(await send('carol@lax.test'), 'delivered');
       assert.equal(peers.clear.received.find((r) => r.to.includes('carol@lax.test'))!.tls, false);
@@ -126,6 +129,11 @@ for (const dialect of DIALECTS) {
       assert.equal(ev.data.tlsRefused, true);
       assert.match(ev.data.text, /^MTA-STS \(enforce\) policy of clear\.test requires TLS with a certificate valid for mx\.clear\.test: the server does not offer STARTTLS/);
       assert.equal(got(peers.clear, 'dave@clear.test'), 0, 'nothing sent in clear');
+      // with another listed MX, that one is tried next
+      const next = await event(await send('dora@two.enf.test'), 'delivered');
+      assert.equal(next.data.remoteHost, 'mx1.enf.test');
+      assert.equal(got(peers.clear, 'dora@two.enf.test'), 0);
+      assert.ok(peers.listed.received.find((r) => r.to.includes('dora@two.enf.test'))!.tls);
     });
 
     test('enforce, a certificate not valid for the MX name: deferred, nothing sent, though the provider does not verify', async () => {
