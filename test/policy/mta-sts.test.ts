@@ -3,6 +3,7 @@
 // delivery breaks of a policy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { mxMatches, parsePolicy, parseStsRecord, stsViolation, type StsPolicy } from '../../src/policy/mta-sts.ts';
 
 test('the _mta-sts TXT record: one valid v=STSv1 record gives its id; anything else, no policy', () => {
@@ -77,4 +78,22 @@ test('what a delivery breaks of a policy: an MX not listed, no TLS, a certificat
   assert.match(stsViolation(p, 'mx.example.com', { encrypted: false })!, /without TLS/);
   assert.match(stsViolation(p, 'mx.example.com', { encrypted: true, authorized: false, authorizationError: 'ERR_TLS_CERT_ALTNAME_INVALID' })!, /ERR_TLS_CERT_ALTNAME_INVALID/);
   assert.equal(stsViolation({ ...p, mode: 'none' }, 'mx.other.test', { encrypted: false }), undefined);
+});
+
+test('whatever a policy host serves: parsing never throws, and what parses is a policy the engine can apply', () => {
+  const line = fc.oneof(
+    fc.constantFrom('version: STSv1', 'mode: enforce', 'mode: testing', 'mode: none', 'max_age: 86400', 'mx: mx.example.com', 'mx: *.example.com'),
+    fc.string({ maxLength: 80 }),
+  );
+  fc.assert(fc.property(fc.array(line, { maxLength: 12 }), fc.constantFrom('\n', '\r\n'), (lines, eol) => {
+    const r = parsePolicy(lines.join(eol));
+    if (!r.ok) return assert.ok(r.problem.length > 0);
+    assert.ok(['enforce', 'testing', 'none'].includes(r.policy.mode));
+    assert.ok(Number.isInteger(r.policy.maxAge) && r.policy.maxAge >= 0 && r.policy.maxAge <= 31_557_600);
+    assert.ok(r.policy.mode === 'none' || r.policy.mx.length > 0);
+  }), { numRuns: 500 });
+  fc.assert(fc.property(fc.array(fc.string({ maxLength: 60 }), { maxLength: 4 }), (records) => {
+    const r = parseStsRecord(records);
+    assert.ok(r === null || /^[A-Za-z0-9]{1,32}$/.test(r.id));
+  }), { numRuns: 500 });
 });
