@@ -24,6 +24,7 @@ import { createDeliver } from './delivery/deliver.ts';
 import { createSmtpDelivery } from './delivery/smtp-deliver.ts';
 import { createOutcomes } from './delivery/outcomes.ts';
 import { createMxRouter } from './delivery/route/mx.ts';
+import { createMtaSts, httpsPolicyFetcher } from './delivery/route/mta-sts.ts';
 import { startWorker } from './delivery/worker.ts';
 import { egressStateOf } from './delivery/egress/state.ts';
 import { loadProviders, withOverrides } from './policy/providers.ts';
@@ -148,12 +149,17 @@ export async function startDelivery(core: Core): Promise<{ workerId: string; sto
   const d = config.delivery;
   // one group writer for the worker's outcomes: a transaction per few hundred rows, not per row
   const outcomes = createOutcomes(core.store.db, services.audience.suppression);
+  const deliveryCa = d.caFile ? fs.readFileSync(d.caFile, 'utf8') : undefined;
   const smtp = d.mode === 'smtp'
     ? createSmtpDelivery({
       clock: core.clock, logger: logger.child({ component: 'delivery' }),
       router: createMxRouter(services.resolver, core.clock), outcomes,
       ehloName: d.ehloName ?? config.hostname, pools: d.pools, port: d.port,
-      ca: d.caFile ? fs.readFileSync(d.caFile, 'utf8') : undefined,
+      ca: deliveryCa,
+      mtaSts: d.mtaSts.enabled ? createMtaSts({
+        resolver: services.resolver, clock: core.clock, logger,
+        fetchPolicy: httpsPolicyFetcher(services.resolver, { port: d.mtaSts.port, ca: deliveryCa, timeoutMs: d.mtaSts.timeoutMs }),
+      }) : undefined,
       providers: withOverrides(loadProviders(), d.providers), concurrency: d.concurrency, idleMs: d.connectionIdleMs,
       state: egressStateOf(core.limiter), faults: services.faults, warmup: services.warmup,
       smartHost: d.smartHost && {

@@ -59,7 +59,7 @@ export const configSchema = z.object({
     mode: z.enum(['sandbox', 'smtp']).default('sandbox').describe('sandbox: every message is captured, nothing leaves the machine; smtp: delivered to the recipients\' MX hosts'),
     port: z.number().int().min(1).max(65535).default(25).describe('SMTP port of receivers in smtp mode (25; tests use another)'),
     ehloName: z.string().optional().describe('EHLO name, the FQDN of the sending address (MC-5); default: hostname'),
-    pools: z.record(z.string(), z.string()).default({}).describe('IP pool name → local address to send from (AF-19), e.g. {"marketing": "192.0.2.10"}'),
+    pools: z.record(z.string(), z.string()).default({}).describe('IP pool name → local address to send from (AF-19), IPv4 or IPv6, e.g. {"marketing": "192.0.2.10"}; a pool reaches only MX addresses (A or AAAA) of its own family; without an address, both (IPv4 first)'),
     caFile: z.string().optional().describe('PEM file of extra certificate authorities to trust when delivering (tests)'),
     pollMs: z.number().int().min(10).default(500).describe('how often an idle worker looks for due messages, in ms'),
     batchSize: z.number().int().min(1).default(100).describe('recipients a worker claims at once'),
@@ -84,6 +84,11 @@ export const configSchema = z.object({
       ratePerMinute: z.number().positive().default(6000).describe('messages a minute the relay is sent, across the workers'),
     }).strict().refine((h) => (h.user === undefined) === (h.password === undefined), 'user and password go together')
       .optional().describe('smtp mode: relay every message through this host instead of the recipients\' MX (MC-4: a sender whose IP is dynamic or not clean); quiet hours, warm-up and faults still follow the recipients\' providers'),
+    mtaSts: z.object({
+      enabled: z.boolean().default(true).describe('honour the recipient domains\' MTA-STS policies (RFC 8461) in direct delivery: in enforce mode only the MX hosts a policy names are used, over TLS with a verified certificate whatever the provider profile says'),
+      port: z.number().int().min(1).max(65535).default(443).describe('HTTPS port of the mta-sts.<domain> policy hosts (443, as the RFC says; tests use another)'),
+      timeoutMs: z.number().int().min(100).max(60_000).default(10_000).describe('a policy fetch that has not finished in this many ms has failed (a cached policy, if any, still applies)'),
+    }).strict().prefault({}).describe('MTA-STS (RFC 8461) of recipient domains; policies are cached per process for their max_age; the policy host is looked up through dns.servers and its certificate checked (with delivery.caFile when set)'),
     embeddedWorkers: z.boolean().default(true).describe('`envoi up` also runs the delivery workers and the campaign runner; false: an API-only process, delivery is left to `envoi worker` processes'),
     warmup: z.object({
       enabled: z.boolean().default(true).describe('daily volume ramps per (IP pool, sending domain, provider) for marketing in smtp mode (GM-13); transactional mail is never held; false for IPs and domains already warm'),

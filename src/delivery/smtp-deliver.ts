@@ -10,8 +10,13 @@
 // (egress/session.ts). Each reply is classified (policy/replies.ts) and its
 // outcome handed to the group writer (outcomes.ts).
 //
-// Not yet here (issue 5 continues): shared caps in Redis (egress/state.ts is
-// the seam), rates, warm-up budgets, MTA-STS, smart-host mode.
+// Direct to the MX, two more steps pick the hosts (route/pick.ts): the IP
+// pool's address family (an IPv4 pool reaches only A addresses, an IPv6 pool
+// only AAAA), and the domain's MTA-STS policy (RFC 8461): in enforce mode
+// only the MX names it lists are used, and TLS with a certificate valid for
+// the MX name is required whatever the provider profile says (such mail goes
+// on a path of its own, "…|mta-sts", when the profile is laxer); in testing
+// mode delivery is as usual and what would have failed is recorded.
 import type { Logger } from 'pino';
 import type { Recipient } from '../store/schema.ts';
 import type { Clock } from '../clock.ts';
@@ -31,6 +36,8 @@ import { lookup } from 'node:dns/promises';
 import type { Faults } from './faults.ts';
 import type { MxHost } from './route/mx.ts';
 import type { Warmup } from './warmup.ts';
+import type { MtaSts } from './route/mta-sts.ts';
+import { pickHosts, stsRecord, type AppliedSts } from './route/pick.ts';
 
 export interface SmtpDeliveryOptions {
   clock: Clock;
@@ -60,6 +67,8 @@ export interface SmtpDeliveryOptions {
   warmup?: Pick<Warmup, 'take'>;
   /** relay everything through this host instead of the recipients' MX (MC-4: a sender without a clean, static IP) */
   smartHost?: SmartHost;
+  /** MTA-STS policies of the recipient domains (RFC 8461); absent: not looked up (direct delivery only: a smart host does its own) */
+  mtaSts?: Pick<MtaSts, 'policyFor'>;
 }
 
 export interface SmartHost {
@@ -99,6 +108,8 @@ interface Queued extends PathJob {
   dest: string;
   /** settles the job's deliver() with the write of its outcome */
   done(write: Promise<void>): void;
+  /** the recipient domain's MTA-STS policy, when it is in enforce or testing mode */
+  sts?: AppliedSts;
 }
 
 /** while a domain fault is open, its marketing rows look again this often (a cleared fault resumes them within this) */
@@ -119,6 +130,14 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
   const paths = new Map<string, EgressPath<Queued>>();
   const budget = new LaneBudget<EgressPath<Queued>>(o.concurrency ?? 64);
   const providerOf = new WeakMap<Route, ProviderProfile>();
+  /** a profile with TLS required and certificates verified, for MTA-STS enforce mode */
+  const strictOf = new WeakMap<ProviderProfile, ProviderProfile>();
+  const strict = (p: ProviderProfile): ProviderProfile => {
+    if (p.tls === 'required' && p.verifyCertificates) return p;
+    let s = strictOf.get(p);
+    if (!s) strictOf.set(p, (s = { ...p, tls: 'required', verifyCertificates: true }));
+    return s;
+  };
   /** lanes started on a path that have not taken their first job yet */
   const starting = new WeakMap<EgressPath<Queued>, number>();
   let closing = false;
@@ -191,13 +210,18 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
     const { j, provider } = q;
     const { out, target } = a;
     const done = o.clock.now();
-    const extra = { provider: q.dest, ...(provider === relayProfile ? { relay: relay!.host } : {}), ...(a.retried ? { retriedAfter: { stage: a.retried.stage, text: a.retried.text } } : {}) };
+    const extra: Record<string, unknown> = {
+      provider: q.dest, ...(provider === relayProfile ? { relay: relay!.host } : {}), ...(a.retried ? { retriedAfter: { stage: a.retried.stage, text: a.retried.text } } : {}),
+      ...(q.sts ? { mtaSts: stsData(q.sts, target, out) } : {}),
+    };
     if (out.kind === 'sent' && out.recipients[0]?.accepted && out.response.code < 300) {
       return { write: o.outcomes.final(j.r, j.workerId, 'delivered', done, outcomeData(target, out, extra)) };
     }
     const code = out.kind === 'sent' ? (out.recipients[0]?.accepted ? out.response.code : out.recipients[0]?.code ?? 0) : out.code ?? 0;
     const text = out.kind === 'sent' ? (out.recipients[0]?.accepted ? out.response.text : out.recipients[0]?.text ?? '') : out.text;
+    const stsRefused = q.sts?.policy.mode === 'enforce' && out.kind === 'failed' && (out.tlsRefused || out.stage === 'starttls');
     const failure = { ...outcomeData(target, out, { ...extra, code, text }), transcript: out.transcript, headers: headersOf(raw) };
+    if (stsRefused) Object.assign(failure, { reason: 'mta-sts', text: `MTA-STS (enforce) policy of ${q.sts!.domain} requires TLS with a certificate valid for ${target?.host}: ${text}` });
     if (out.kind === 'failed' && out.oversize) {
       // the receiver said beforehand it takes nothing this large: no retry can help, but the address is not at fault (no suppression)
       const data = { ...failure, reason: 'message-too-large', size: out.oversize, classification: { kind: 'bounced', category: 'message-rejected', hard: false } };
@@ -238,6 +262,14 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
       }
     })();
     return { write, held };
+  }
+
+  /** What the event says of MTA-STS; in testing mode a would-be failure is logged too. */
+  function stsData(sts: AppliedSts, target: Target | null, out: SendOutcome): Record<string, unknown> {
+    const tls = out.kind !== 'sent' ? undefined : out.tls ? { encrypted: true as const, authorized: out.tls.authorized, authorizationError: out.tls.authorizationError } : { encrypted: false as const };
+    const r = stsRecord(sts, target?.host, tls);
+    if (r.failure) o.logger.warn({ domain: sts.domain, host: target?.host, failure: r.failure }, 'MTA-STS (testing): this delivery would have failed under enforce');
+    return r;
   }
 
   /** Everything queued on a held path waits in the database until the hold ends. */
@@ -440,17 +472,23 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
       if (wait !== undefined) return postpone(j, wait);
 
       let hosts = route.hosts;
+      let sts: AppliedSts | undefined;
       if (relay) {
         try {
           hosts = await relayRoute();
         } catch (err) {
           return retryOrExpire(j, now, { stage: 'dns', relay: relay.host, text: `lookup of the smart host ${relay.host} failed (${(err as NodeJS.ErrnoException).code ?? err})` });
         }
+      } else {
+        const picked = await pickHosts(domain, hosts, j.ipPool, o.pools[j.ipPool], o.mtaSts);
+        if ('defer' in picked) return retryOrExpire(j, now, picked.defer);
+        ({ hosts, sts } = picked);
       }
-      const lane = relayProfile ?? provider;
-      const path = pathOf(key, lane, j.ipPool);
+      const enforced = sts?.policy.mode === 'enforce';
+      const lane = relayProfile ?? (enforced ? strict(provider) : provider);
+      const path = pathOf(lane === provider || !enforced ? key : `${key}|mta-sts`, lane, j.ipPool);
       return new Promise<void>((resolve, reject) => {
-        const q: Queued = { transactional: j.r.campaign_id === null, hosts, j, provider: lane, dest: provider.name, done: (w) => void w.then(resolve, reject) };
+        const q: Queued = { transactional: j.r.campaign_id === null, hosts, j, provider: lane, dest: provider.name, sts, done: (w) => void w.then(resolve, reject) };
         if (!path.push(q)) return q.done(postpone(j, path.overflowUntil(now)));
         pump(path, lane, j.ipPool);
       });

@@ -1,10 +1,11 @@
 // Routing by MX through a real DNS server on loopback: preference order,
-// implicit MX, null MX, NXDOMAIN, and a DNS failure that means "later".
+// implicit MX, null MX, NXDOMAIN, and a DNS failure that means "later";
+// AAAA addresses beside A ones, and the pool's address family choosing.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDnsServer, type DnsServer } from '../peers/dns.ts';
 import { createResolver } from '../../src/net/resolver.ts';
-import { createMxRouter } from '../../src/delivery/route/mx.ts';
+import { createMxRouter, forFamily } from '../../src/delivery/route/mx.ts';
 import { manualClock } from '../helpers/app.ts';
 
 let dns: DnsServer;
@@ -17,6 +18,11 @@ before(async () => {
     'nullmx.example': { MX: [{ exchange: '.', priority: 0 }], A: ['127.0.0.5'] },
     'dangling.example': { MX: [{ exchange: 'nowhere.dangling.example', priority: 10 }] },
     'text-only.example': { TXT: ['v=spf1 -all'] },
+    'dual.example': { MX: [{ exchange: 'mx6.dual.example', priority: 5 }, { exchange: 'mx.dual.example', priority: 10 }] },
+    'mx6.dual.example': { AAAA: ['2001:db8::25'] },
+    'mx.dual.example': { A: ['127.0.0.6'], AAAA: ['2001:db8::26'] },
+    'implicit6.example': { AAAA: ['2001:db8::27'] },
+    'nullmx6.example': { MX: [{ exchange: '.', priority: 0 }], AAAA: ['2001:db8::28'] },
   });
 });
 after(() => dns.close());
@@ -52,4 +58,23 @@ test('answers are cached; a DNS failure is "try later", not "no such domain"', a
   assert.deepEqual(await r.route('two.example'), { kind: 'no-mail', reason: 'no-address' });
   const dead = createMxRouter(createResolver({ servers: ['127.0.0.1:9'], timeoutMs: 200, tries: 1 }), manualClock());
   assert.equal((await dead.route('two.example')).kind, 'dns-error');
+});
+
+test('AAAA beside A (RFC 5321 5.1): an IPv6-only MX is a host, IPv4 first where a host has both', async () => {
+  assert.deepEqual(await router().route('dual.example'), {
+    kind: 'hosts', implicit: false,
+    hosts: [{ host: 'mx6.dual.example', priority: 5, ips: ['2001:db8::25'] }, { host: 'mx.dual.example', priority: 10, ips: ['127.0.0.6', '2001:db8::26'] }],
+  });
+  assert.deepEqual(await router().route('implicit6.example'), { kind: 'hosts', implicit: true, hosts: [{ host: 'implicit6.example', priority: 0, ips: ['2001:db8::27'] }] });
+  assert.deepEqual(await router().route('nullmx6.example'), { kind: 'no-mail', reason: 'null-mx' });
+});
+
+test("the pool's address family: an IPv4 pool skips IPv6-only hosts, an IPv6 pool IPv4-only ones", async () => {
+  const r = await router().route('dual.example');
+  assert.equal(r.kind, 'hosts');
+  const hosts = (r as { hosts: Parameters<typeof forFamily>[0] }).hosts;
+  assert.deepEqual(forFamily(hosts, '192.0.2.10'), [{ host: 'mx.dual.example', priority: 10, ips: ['127.0.0.6'] }]);
+  assert.deepEqual(forFamily(hosts, '2001:db8::1'), [{ host: 'mx6.dual.example', priority: 5, ips: ['2001:db8::25'] }, { host: 'mx.dual.example', priority: 10, ips: ['2001:db8::26'] }]);
+  assert.deepEqual(forFamily(hosts, undefined), hosts, 'no source address: every address');
+  assert.deepEqual(forFamily([{ host: 'implicit6.example', priority: 0, ips: ['2001:db8::27'] }], '192.0.2.10'), []);
 });

@@ -39,8 +39,8 @@ export class LaneSession {
   /**
    * The session to send on for a destination: the open one when it goes to
    * one of its hosts and has messages left; else a new one, to the first
-   * host that answers (a host that does not answer: the next MX; one that
-   * answered has spoken for the domain).
+   * host that answers (a host that does not answer, or cannot give the TLS
+   * required: the next MX; one that answered has spoken for the domain).
    */
   async forHosts(hosts: MxHost[]): Promise<{ session: SmtpSession; target: Target } | { failure: SendFailure; target: Target }> {
     const s = this.session;
@@ -57,7 +57,8 @@ export class LaneSession {
         return { session: opened, target };
       }
       last = { failure: opened, target };
-      if ((opened.stage !== 'connect' && opened.stage !== 'greeting') || opened.code) break;
+      // a host that cannot give the TLS required is skipped like one that does not answer (RFC 8461 §5, RFC 7672 §2.2)
+      if (!opened.tlsRefused && ((opened.stage !== 'connect' && opened.stage !== 'greeting') || opened.code)) break;
     }
     return last!;
   }

@@ -3,14 +3,17 @@
 // (RFC 7505: one MX "." ) means the domain accepts no mail at all. Answers
 // are cached for a while so a campaign to 10,000 gmail.com recipients asks
 // once. DNS failures are outcomes, not exceptions: "try later" differs from
-// "no such domain".
+// "no such domain". A host's addresses are its A and AAAA records: which
+// family is used depends on the IP pool sending (`forFamily`), decided at
+// delivery since the route is shared by every pool.
+import { isIP } from 'node:net';
 import type { Resolver } from '../../net/resolver.ts';
 import type { Clock } from '../../clock.ts';
 
 export interface MxHost {
   host: string;
   priority: number;
-  /** IPv4 addresses of the host (IPv6 delivery is not attempted yet) */
+  /** addresses of the host: IPv4 (A) first, then IPv6 (AAAA) */
   ips: string[];
 }
 
@@ -28,12 +31,13 @@ const absent = (c: string) => c === 'ENOTFOUND' || c === 'ENODATA';
 export function createMxRouter(resolver: Resolver, clock: Clock) {
   const cache = new Map<string, { at: number; route: Route }>();
 
+  /** A and AAAA together; a failure of one family only counts when the other has nothing either */
   async function addresses(host: string): Promise<string[] | string> {
-    try {
-      return await resolver.a(host);
-    } catch (e) {
-      return absent(code(e)) ? [] : code(e);
-    }
+    const ask = (q: Promise<string[]>) => q.then((ips): string[] | string => ips, (e) => (absent(code(e)) ? [] : code(e)));
+    const [v4, v6] = await Promise.all([ask(resolver.a(host)), ask(resolver.aaaa(host))]);
+    const ips = [...(typeof v4 === 'string' ? [] : v4), ...(typeof v6 === 'string' ? [] : v6)];
+    if (ips.length) return ips;
+    return typeof v4 === 'string' ? v4 : typeof v6 === 'string' ? v6 : [];
   }
 
   async function lookup(domain: string): Promise<Route> {
@@ -78,3 +82,15 @@ export function createMxRouter(resolver: Resolver, clock: Clock) {
 }
 
 export type MxRouter = ReturnType<typeof createMxRouter>;
+
+/**
+ * The hosts reachable from a source address: only its family's addresses
+ * (a pool bound to an IPv4 address cannot reach an IPv6-only MX, and the
+ * other way round); hosts left with none are skipped. No source address
+ * (the system's choice): every address, IPv4 first.
+ */
+export function forFamily(hosts: MxHost[], source: string | undefined): MxHost[] {
+  const family = source ? isIP(source) : 0;
+  if (!family) return hosts;
+  return hosts.map((h) => ({ ...h, ips: h.ips.filter((ip) => isIP(ip) === family) })).filter((h) => h.ips.length > 0);
+}

@@ -54,7 +54,7 @@ export interface RecipientResult {
 }
 
 export type SendOutcome =
-  | { kind: 'sent'; recipients: RecipientResult[]; response: { code: number; text: string }; tls: { version: string; cipher: string } | null; transcript: string[] }
+  | { kind: 'sent'; recipients: RecipientResult[]; response: { code: number; text: string }; tls: SessionTlsInfo | null; transcript: string[] }
   | {
       kind: 'failed';
       stage: 'connect' | 'greeting' | 'ehlo' | 'starttls' | 'auth' | 'mail' | 'rcpt' | 'data' | 'timeout';
@@ -70,6 +70,14 @@ export type SendOutcome =
       recipients?: RecipientResult[];
       transcript: string[];
     };
+
+/** TLS of a session: protocol, cipher, and whether the certificate was valid for the MX name (known even when not verified: MTA-STS testing mode reports it) */
+export interface SessionTlsInfo {
+  version: string;
+  cipher: string;
+  authorized: boolean;
+  authorizationError?: string;
+}
 
 export type SendFailure = Extract<SendOutcome, { kind: 'failed' }>;
 type Stage = SendFailure['stage'];
@@ -293,8 +301,12 @@ class Session implements SmtpSession {
   }
 }
 
-function tlsOf(conn: SMTPConnection): { version: string; cipher: string } | null {
+function tlsOf(conn: SMTPConnection): SessionTlsInfo | null {
   const socket = conn._socket as TLSSocket | false | null;
   if (!conn.secure || !socket || typeof socket.getProtocol !== 'function') return null;
-  return { version: socket.getProtocol() ?? 'unknown', cipher: socket.getCipher()?.name ?? 'unknown' };
+  const error = socket.authorizationError as Error | string | null | undefined;
+  return {
+    version: socket.getProtocol() ?? 'unknown', cipher: socket.getCipher()?.name ?? 'unknown', authorized: socket.authorized,
+    ...(error ? { authorizationError: typeof error === 'string' ? error : ((error as NodeJS.ErrnoException).code ?? error.message) } : {}),
+  };
 }
