@@ -50,6 +50,9 @@ function openSqlite(opts: StoreOptions): Store {
   raw.pragma('synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
+  // 32 MiB of page cache instead of 2: the dispatch checklist reads a
+  // contact, its subscription and consent at random for every recipient
+  raw.pragma('cache_size = -32768');
   const db = new Kysely<Database>({ dialect: new KeepingSqliteDialect({ database: cachingStatements(raw) }, raw) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
