@@ -8,17 +8,27 @@
 // check. The moments are drawn from a printed seed (ENVOI_KILL_SEED replays
 // one); ENVOI_KILL_RECIPIENTS and ENVOI_KILL_COUNT make it the full-size run.
 // One file per dialect (kill-loop-*.test.ts), so each stays within the
-// runner's time for a file.
+// runner's time for a file. With `survivor` (kill-two-workers.test.ts), two
+// workers share the queue on PostgreSQL and their limits through Redis, and
+// only one of them is killed, again and again: the other runs throughout,
+// and the dead one's rows must be taken back (at its restart, or by the
+// survivor) rather than wait on a stuck lease.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import type { Dialect } from '../helpers/store.ts';
 import { eventually } from '../helpers/app.ts';
-import { loopbacks, startScene, type Scene } from '../e2e/campaign-scene.ts';
+import { loopbacks, startScene, terminate, type Scene } from '../e2e/campaign-scene.ts';
 
-const RECIPIENTS = Number(process.env.ENVOI_KILL_RECIPIENTS ?? 3000);
-const KILLS = Number(process.env.ENVOI_KILL_COUNT ?? 20);
 const TRANSACTIONAL = 60;
+
+export interface KillLoopOptions {
+  /** campaign size and kills when ENVOI_KILL_RECIPIENTS / ENVOI_KILL_COUNT are not set (CI size) */
+  recipients?: number;
+  kills?: number;
+  /** a second worker that is never killed, started before the first kill and stopped at the end; limits shared through Redis */
+  survivor?: boolean;
+}
 
 /** mulberry32: a small seeded generator, so a failing run can be replayed */
 function random(seed: number): () => number {
@@ -32,11 +42,14 @@ function random(seed: number): () => number {
   };
 }
 
-export function killLoop(dialect: Dialect, firstHost: number): void {
-  describe(`kill -9, ${KILLS} times, during a campaign and transactional traffic (${dialect})`, () => {
+export function killLoop(dialect: Dialect, firstHost: number, o: KillLoopOptions = {}): void {
+  const RECIPIENTS = Number(process.env.ENVOI_KILL_RECIPIENTS ?? o.recipients ?? 3000);
+  const KILLS = Number(process.env.ENVOI_KILL_COUNT ?? o.kills ?? 20);
+  const title = o.survivor ? `two workers on ${dialect} + Redis, one killed with SIGKILL ${KILLS} times` : `kill -9, ${KILLS} times`;
+  describe(`${title}, during a campaign and transactional traffic (${dialect})`, () => {
     let scene: Scene;
     before(async () => {
-      scene = await startScene(dialect, { recipients: RECIPIENTS, hosts: loopbacks(firstHost, 6) });
+      scene = await startScene(dialect, { recipients: RECIPIENTS, hosts: loopbacks(firstHost, 6), redis: o.survivor });
     });
     after(() => scene.close());
 
@@ -58,21 +71,54 @@ export function killLoop(dialect: Dialect, firstHost: number): void {
         }
       })();
 
+      // the worker that is never killed, and who takes the rows the killed one held
+      const survivor = o.survivor ? scene.worker() : undefined;
+      const survivorId = await survivor?.id;
       /** row id → at how many kills it was held (claimed, outcome not written): each may have been sent once more */
       const held = new Map<string, number>();
+      /** row held at a kill → who leased it next */
+      const takenBy = new Map<string, string>();
+      const dead = new Set<string>();
+      /** rows seen leased to the survivor */
+      const survivorRows = new Set<string>();
+      let watching = true;
+      const watcher = (async () => {
+        while (watching) {
+          const rows = await db.selectFrom('recipients').select(['id', 'locked_by']).where('status', '=', 'queued').where('locked_by', 'is not', null).execute().catch(() => []);
+          for (const r of rows) {
+            if (held.has(r.id) && !dead.has(r.locked_by!) && !takenBy.has(r.id)) takenBy.set(r.id, r.locked_by!);
+            if (r.locked_by === survivorId) survivorRows.add(r.id);
+          }
+          await new Promise((res) => setTimeout(res, 50));
+        }
+      })();
       let kills = 0;
       let inFlight = 0;
+      let slotsAtKills = 0;
       while (kills < KILLS) {
         const w = scene.worker();
-        await w.id;
+        const wid = await w.id;
+        // at its start it took back the leases of the worker killed before it: none stays stuck
+        const stuck = await db.selectFrom('recipients').select('id').where('status', '=', 'queued').where('locked_by', 'in', [...dead, '-']).execute();
+        assert.deepEqual(stuck, [], 'the rows of the killed workers are free again once a worker starts');
+        if (o.survivor) {
+          // and the connection slots they held in Redis (a path's cap shared by the workers) are given back
+          const deadPids = new Set([...dead].map((d) => d.split(':')[1]));
+          const slots = await scene.slotHolders();
+          assert.deepEqual(slots.filter((s) => deadPids.has(s.split(':')[1])), [], 'no connection slot left to a killed worker');
+        }
         // a moment in the first seconds of its life: claim, dispatch, mid-DATA, outcome writes, retries
         await new Promise((res) => setTimeout(res, 150 + rnd() * 700));
         w.child.kill('SIGKILL');
         assert.equal(await w.exited, null);
+        dead.add(wid);
         kills++;
-        const rows = await db.selectFrom('recipients').select('id').where('status', '=', 'queued').where('locked_by', 'is not', null).execute();
+        if (o.survivor) slotsAtKills += (await scene.slotHolders()).filter((s) => s.split(':')[1] === wid.split(':')[1]).length;
+        // the rows the killed worker held (the survivor's own are not in flight at this kill)
+        const rows = await db.selectFrom('recipients').select('id').where('status', '=', 'queued').where('locked_by', '=', wid).execute();
         inFlight += rows.length;
         for (const r of rows) held.set(r.id, (held.get(r.id) ?? 0) + 1);
+        if (survivor) assert.equal(survivor.child.exitCode ?? survivor.child.signalCode, null, `the survivor keeps running:\n${survivor.output()}`);
       }
       sending = false;
       await traffic;
@@ -118,14 +164,32 @@ export function killLoop(dialect: Dialect, firstHost: number): void {
         .executeTakeFirstOrThrow();
       assert.equal(Number(delivered.n), RECIPIENTS + accepted.length);
       assert.equal(Number(events.n), Number(delivered.n), 'a delivered event for each delivered row');
+      watching = false;
+      await watcher;
+      // every lease of a killed worker ended: no row is left waiting on a dead owner
+      const leftToDead = await db.selectFrom('recipients').select('id').where('status', '=', 'queued').where('locked_by', 'in', [...dead]).execute();
+      assert.deepEqual(leftToDead, [], 'no row still leased to a killed worker');
+      if (survivor) assert.ok(survivorRows.size > 0, 'the survivor took part');
+      // the campaign's own figures: each recipient enqueued once, completed once, whatever died on the way
+      const c = await db.selectFrom('campaigns').select(['enqueued', 'audience_done', 'message_row_id', 'tenant_id']).where('id', '=', id).executeTakeFirstOrThrow();
+      assert.deepEqual([Number(c.enqueued), Number(c.audience_done)], [RECIPIENTS, 1], 'enqueued counts each recipient once');
+      const completedEvents = await db.selectFrom('events').select('id').where('tenant_id', '=', c.tenant_id).where('type', '=', 'campaign_completed').execute();
+      assert.equal(completedEvents.length, 1, 'one campaign_completed event');
       if (dialect === 'sqlite') {
         const check = await sql<{ integrity_check: string }>`PRAGMA integrity_check`.execute(db);
         assert.deepEqual(check.rows.map((r) => r.integrity_check), ['ok']);
       }
       last.child.kill('SIGTERM');
-      await last.exited;
+      assert.equal(await last.exited, 0, last.output());
+      if (survivor) {
+        assert.equal(await terminate(survivor), 0, `the survivor ran to the end and stopped cleanly:\n${survivor.output()}`);
+      }
       const extra = twice.reduce((sum, [, c]) => sum + c - 1, 0);
       t.diagnostic(`seed ${seed}: ${kills} kills, ${inFlight} rows in flight at the kills (${held.size} distinct), ${extra} extra campaign copies on ${twice.length} recipients, ${txTwice} transactional messages received twice, 0 lost, ${accepted.length} transactional accepted`);
+      if (survivor) {
+        const bySurvivor = [...takenBy.values()].filter((w) => w === survivorId).length;
+        t.diagnostic(`the survivor leased ${survivorRows.size} rows; rows held by the killed worker taken again: ${bySurvivor} by the survivor, ${takenBy.size - bySurvivor} by a restarted worker (the others were leased and settled between two looks, 50 ms apart); none left to a dead worker; ${slotsAtKills} connection slots (Redis) held by the killed worker at the kills, each given back when the next one started`);
+      }
     });
   });
 }
