@@ -28,7 +28,7 @@ import { createMtaSts, httpsPolicyFetcher } from './delivery/route/mta-sts.ts';
 import { startWorker } from './delivery/worker.ts';
 import { egressStateOf } from './delivery/egress/state.ts';
 import { loadProviders, withOverrides } from './policy/providers.ts';
-import { releaseDeadLocalLeases, releaseLeases } from './delivery/leases.ts';
+import { processAlive, releaseDeadLocalLeases, releaseLeases } from './delivery/leases.ts';
 import { createLimiter, type Limiter } from './delivery/limits/index.ts';
 import { createFaults } from './delivery/faults.ts';
 import { createWarmup } from './delivery/warmup.ts';
@@ -146,6 +146,12 @@ export async function startDelivery(core: Core): Promise<{ workerId: string; sto
   const workerId = `${os.hostname()}:${process.pid}:${newId('w').slice(2, 12)}`;
   const revived = await releaseDeadLocalLeases(core.store.db, os.hostname(), core.clock.now());
   if (revived.length) logger.warn({ workers: revived }, 'took back the rows of dead workers of this host');
+  // and their connection slots in Redis, which would otherwise hold part of the paths' caps until their TTL
+  const freed = await core.limiter.releaseDeadLocal(os.hostname(), processAlive).catch((err) => {
+    logger.warn({ err }, 'could not look for the connection slots of dead processes (they expire by themselves)');
+    return [];
+  });
+  if (freed.length) logger.warn({ processes: freed }, 'gave back the connection slots of dead processes of this host');
   const d = config.delivery;
   // one group writer for the worker's outcomes: a transaction per few hundred rows, not per row
   const outcomes = createOutcomes(core.store.db, services.audience.suppression);

@@ -35,7 +35,9 @@ export function createSuppression(db: Kysely<Database>, clock: Clock) {
         return ok(existing);
       }
       const row: Suppression = { id: newId('sup', now), tenant_id: tenantId, address_hash: a.value.hash, email: a.value.email, reason, source, note: note ?? null, created_at: now };
-      await trx.insertInto('suppressions').values(row).onConflict((oc) => oc.columns(['tenant_id', 'address_hash']).doNothing()).execute();
+      const inserted = await trx.insertInto('suppressions').values(row).onConflict((oc) => oc.columns(['tenant_id', 'address_hash']).doNothing()).executeTakeFirst();
+      // another writer suppressed it between our look and our insert: its event is written, not a second one
+      if (inserted.numInsertedOrUpdatedRows === 0n) return ok((await trx.selectFrom('suppressions').selectAll().where('tenant_id', '=', tenantId).where('address_hash', '=', a.value.hash).executeTakeFirst()) ?? row);
       await appendEvents(trx, [{ tenantId, messageId: contactId, type: 'suppressed', at: now, data: { email: a.value.email, reason, source } }]);
       return ok(row);
     },

@@ -101,18 +101,51 @@ export function createFeedback(d: FeedbackDeps) {
     return t ? { target: t, via: 'message-id' } : null;
   }
 
+  /**
+   * Acts on a decision, once in effect however often the same report comes.
+   * Found by the inbound kill test (test/hardening/kill-inbound-*.test.ts):
+   * a DSN stored but whose 250 was lost in a crash is sent again by the MTA
+   * and stored twice, and a message whose processing a crash cut is taken
+   * again at the restart; each counted its bounce or complaint twice, and a
+   * crash between a suppression and its event lost the event. Now the
+   * suppression and the events are written in one transaction that first
+   * takes the recipient's row (a write: a row lock on PostgreSQL, the write
+   * lock on SQLite), so two reports about one recipient are acted upon one
+   * after the other; an async `bounced` (per hard/soft) or `complained` event
+   * already recorded from inbound for the recipient is not written again,
+   * nor another event of the same inbound message. Unsubscribing is
+   * idempotent by itself and runs after (on SQLite a query outside the
+   * transaction would wait for it).
+   */
   async function carryOut(t: Target, dec: Decision, inboundId: string, now: number): Promise<string[]> {
-    const done: string[] = [];
+    const done = await d.db.transaction().execute(async (trx) => {
+      const out: string[] = [];
+      await trx.updateTable('recipients').set((eb) => ({ id: eb.ref('id') })).where('id', '=', t.recipientId).execute();
+      const earlier = dec.actions.some((a) => a.kind === 'event')
+        ? (await trx.selectFrom('events').select(['type', 'data']).where('message_id', '=', t.messageId).where('recipient_id', '=', t.recipientId).execute())
+          .map((e) => ({ type: e.type, data: JSON.parse(e.data) as Record<string, unknown> })).filter((e) => e.data.inbound === true)
+        : [];
+      for (const a of dec.actions) {
+        if (a.kind === 'suppress') {
+          const r = await d.suppression.add(t.tenantId, t.address, a.reason, `inbound:${inboundId}`, a.note.slice(0, 500), trx);
+          out.push(r.ok ? `suppressed (${a.reason})` : `not suppressed: ${r.error.detail}`);
+        } else if (a.kind === 'event') {
+          const same = earlier.some((e) => e.type === a.type && (e.data.inboundId === inboundId
+            || (a.type === 'complained') || (a.type === 'bounced' && e.data.hard === a.data.hard)));
+          if (same) {
+            out.push(`event ${a.type} already recorded`);
+            continue;
+          }
+          await appendEvents(trx, [{ tenantId: t.tenantId, messageId: t.messageId, recipientId: t.recipientId, type: a.type, at: now, data: { to: t.address, campaign: t.campaignId, ...a.data, inboundId } }]);
+          out.push(`event ${a.type}`);
+        }
+      }
+      return out;
+    });
     for (const a of dec.actions) {
-      if (a.kind === 'suppress') {
-        const r = await d.suppression.add(t.tenantId, t.address, a.reason, `inbound:${inboundId}`, a.note.slice(0, 500));
-        done.push(r.ok ? `suppressed (${a.reason})` : `not suppressed: ${r.error.detail}`);
-      } else if (a.kind === 'unsubscribe' && t.listId && t.contactId) {
+      if (a.kind === 'unsubscribe' && t.listId && t.contactId) {
         const r = await d.subscriptions.unsubscribe(t.tenantId, t.listId, t.contactId, a.source);
         done.push(r.ok ? `unsubscribed (${r.value})` : `not unsubscribed: ${r.error.detail}`);
-      } else if (a.kind === 'event') {
-        await appendEvents(d.db, [{ tenantId: t.tenantId, messageId: t.messageId, recipientId: t.recipientId, type: a.type, at: now, data: { to: t.address, campaign: t.campaignId, ...a.data, inboundId } }]);
-        done.push(`event ${a.type}`);
       }
     }
     return done;

@@ -50,6 +50,10 @@ export interface Scene {
   /** what the peers received of a campaign: copies per Message-ID and per recipient */
   tally(campaignId: string): { messages: number; byMessageId: Map<string, number>; byAddress: Map<string, number> };
   worker(): WorkerProcess;
+  /** `envoi up` on the same store, listeners on free ports, no delivery workers: its inbound SMTP port once it is up */
+  server(): WorkerProcess & { inboundPort: Promise<number> };
+  /** the owners of the connection slots held in Redis now ("<host>:<pid>:<uuid>"; with redis only) */
+  slotHolders(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -89,6 +93,11 @@ export async function startScene(dialect: Dialect, o: SceneOptions): Promise<Sce
   // the workers' configuration: the same store (t.cliEnv), the same peers
   const configFile = path.join(dir, 'worker.json');
   fs.writeFileSync(configFile, JSON.stringify({ ...shared, delivery }));
+  const serverConfigFile = path.join(dir, 'server.json');
+  fs.writeFileSync(serverConfigFile, JSON.stringify({
+    ...shared, delivery: { ...delivery, embeddedWorkers: false },
+    http: { host: '127.0.0.1', port: 0 }, submission: { host: '127.0.0.1', port: 0 }, inbound: { host: '127.0.0.1', port: 0 },
+  }));
 
   const acme = await tenantWithDomain(t, 'acme', 'shop.example');
   const api = (m: string, p: string, body?: unknown) => t.api(m, p, { token: acme.token, body });
@@ -106,6 +115,27 @@ export async function startScene(dialect: Dialect, o: SceneOptions): Promise<Sce
   assert.equal((await api('POST', '/v1/audience/count', { lists: ['all'] })).body.mailable, o.recipients);
 
   const workers: WorkerProcess[] = [];
+  /** an envoi child process on the scene's store; ready resolves with its output once it said it is up */
+  function spawnEnvoi(command: 'worker' | 'up', config: string): Omit<WorkerProcess, 'id'> & { ready: Promise<string> } {
+    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENVOI_')));
+    const child = spawn(process.execPath, [BIN, command], { env: { ...base, ...t.cliEnv, ENVOI_CONFIG: config }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (c) => (out += c));
+    child.stderr!.on('data', (c) => (out += c));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const upLine = command === 'worker' ? /envoi worker \S+ is up/ : /inbound SMTP \(bounces\)\s+\S+:\d+/;
+    const ready = new Promise<string>((resolve, reject) => {
+      const seen = () => {
+        if (upLine.test(out)) resolve(out);
+      };
+      child.stdout!.on('data', seen);
+      void exited.then((code) => reject(new Error(`envoi ${command} exited (${code}) before it was up:\n${out}`)));
+    });
+    ready.catch(() => {});
+    const w = { child, id: ready, exited, output: () => out };
+    workers.push(w);
+    return { child, exited, output: () => out, ready };
+  }
   return {
     t, peers, addresses, token: acme.token,
     async campaign(name) {
@@ -135,24 +165,26 @@ export async function startScene(dialect: Dialect, o: SceneOptions): Promise<Sce
       return { messages, byMessageId, byAddress };
     },
     worker() {
-      const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENVOI_')));
-      const child = spawn(process.execPath, [BIN, 'worker'], { env: { ...base, ...t.cliEnv, ENVOI_CONFIG: configFile }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout!.on('data', (c) => (out += c));
-      child.stderr!.on('data', (c) => (out += c));
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      const id = new Promise<string>((resolve, reject) => {
-        const seen = () => {
-          const m = /envoi worker (\S+) is up/.exec(out);
-          if (m) resolve(m[1]);
-        };
-        child.stdout!.on('data', seen);
-        void exited.then((code) => reject(new Error(`envoi worker exited (${code}) before it was up:\n${out}`)));
-      });
+      const w = spawnEnvoi('worker', configFile);
+      const id = w.ready.then((out) => /envoi worker (\S+) is up/.exec(out)![1]);
       id.catch(() => {});
-      const w = { child, id, exited, output: () => out };
-      workers.push(w);
-      return w;
+      return { ...w, id };
+    },
+    server() {
+      const w = spawnEnvoi('up', serverConfigFile);
+      const inboundPort = w.ready.then((out) => Number(/inbound SMTP \(bounces\)\s+\S+:(\d+)/.exec(out)![1]));
+      inboundPort.catch(() => {});
+      return { ...w, id: w.ready.then(() => `up:${w.child.pid}`), inboundPort };
+    },
+    async slotHolders() {
+      const r = new Redis(o.redisUrl ?? REDIS_URL);
+      try {
+        const out: string[] = [];
+        for (const key of await r.keys(`${prefix}slots:*`)) out.push(...(await r.zrange(key, '0', '-1')));
+        return out;
+      } finally {
+        await r.quit();
+      }
     },
     async close() {
       for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');

@@ -91,6 +91,11 @@ export function createMemoryLimiter(clock: Clock): Limiter {
       return daily.get(day)?.get(key) ?? 0;
     },
 
+    // a process's own slots die with it
+    async releaseDeadLocal() {
+      return [];
+    },
+
     async close() {},
   };
 }

@@ -1,11 +1,13 @@
 // The limits shared by every envoi process through Redis. Each operation is
 // one Lua script, so a check and its update are atomic however many workers
 // ask at once. Slots are a sorted set per key scored by their expiry time: a
-// worker that dies holding slots loses them when the time passes, with no
-// one to clean up. Times come from the workers' clock (passed in), not
+// worker that dies holding slots loses them when the time passes, or at
+// once when a worker of the same host starts (releaseDeadLocal: a slot is
+// named "<host>:<pid>:<uuid>", as the queue's leases are). Times come from the workers' clock (passed in), not
 // Redis's, so tests can move them; Redis's own key expiry only collects
 // garbage, with a margin.
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { Redis } from 'ioredis';
 import type { Clock } from '../../clock.ts';
 import { bucketSize, type Limiter, type Slot } from './types.ts';
@@ -88,10 +90,11 @@ export function createRedisLimiter(url: string, clock: Clock, prefix = 'envoi:')
     }, wait).unref();
   }
   const k = (kind: string, key: string) => `${prefix}${kind}:${key}`;
+  const owner = `${os.hostname()}:${process.pid}`;
 
   return {
     async acquire(key, max, ttlMs) {
-      const id = randomUUID();
+      const id = `${owner}:${randomUUID()}`;
       const slotKey = k('slots', key);
       if ((await run.envoiAcquire(slotKey, clock.now(), max, ttlMs, id)) !== 1) return null;
       const slot: Slot = {
@@ -128,6 +131,28 @@ export function createRedisLimiter(url: string, clock: Clock, prefix = 'envoi:')
 
     async dailyUsed(key, day) {
       return Number((await redis.get(k(`daily:${day}`, key))) ?? 0);
+    },
+
+    // Found by the kill test with two workers (test/hardening/kill-loop-two-workers.test.ts):
+    // a worker killed with SIGKILL kept its connection slots for their whole
+    // TTL (5 minutes) while its rows were taken back at once, so after a few
+    // kills the paths' caps were held by the dead and delivery stalled.
+    async releaseDeadLocal(hostname, alive) {
+      const released = new Set<string>();
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}slots:*`, 'COUNT', 500);
+        cursor = next;
+        for (const key of keys) {
+          const dead = (await redis.zrange(key, '0', '-1')).filter((id) => {
+            const [host, pid] = id.split(':');
+            return host === hostname && /^\d+$/.test(pid ?? '') && Number(pid) !== process.pid && !alive(Number(pid));
+          });
+          if (dead.length) await redis.zrem(key, ...dead);
+          for (const id of dead) released.add(id.split(':').slice(0, 2).join(':'));
+        }
+      } while (cursor !== '0');
+      return [...released];
     },
 
     async close() {

@@ -23,6 +23,8 @@ export interface Limiter {
   takeDaily(key: string, day: string, limit: number): Promise<boolean>;
   /** what takeDaily counted for key on day */
   dailyUsed(key: string, day: string): Promise<number>;
+  /** gives back at once the slots held by dead processes of this host (owner "<host>:<pid>:…" with no such pid); the owners released */
+  releaseDeadLocal(hostname: string, alive: (pid: number) => boolean): Promise<string[]>;
   close(): Promise<void>;
 }
 
