@@ -152,7 +152,7 @@ export async function startDelivery(core: Core): Promise<{ workerId: string; sto
     ? createSmtpDelivery({
       clock: core.clock, logger: logger.child({ component: 'delivery' }),
       router: createMxRouter(services.resolver, core.clock), outcomes,
-      ehloName: d.ehloName ?? config.hostname, pools: d.pools, port: d.port,
+      ehloName: d.ehloName ?? config.hostname, pools: d.pools, port: d.port, timeoutsMs: d.timeoutsMs,
       ca: d.caFile ? fs.readFileSync(d.caFile, 'utf8') : undefined,
       providers: withOverrides(loadProviders(), d.providers), concurrency: d.concurrency, idleMs: d.connectionIdleMs,
       state: egressStateOf(core.limiter), faults: services.faults, warmup: services.warmup,

@@ -19,6 +19,7 @@ import type { MxRouter, Route } from './route/mx.ts';
 import type { Outcomes } from './outcomes.ts';
 import { headersOf } from './outcomes.ts';
 import { openSession, type SendFailure, type SendOutcome } from './smtp/transport.ts';
+import type { StepTimeouts } from './smtp/wire.ts';
 import { loadProviders, providerForMx, reactionFor, type ProviderProfile } from '../policy/providers.ts';
 import { classifyReply } from '../policy/replies.ts';
 import { nextAllowed, inQuietHours } from '../policy/quiet-hours.ts';
@@ -45,7 +46,8 @@ export interface SmtpDeliveryOptions {
   port: number;
   /** extra CA certificates to trust (tests) */
   ca?: string;
-  timeoutsMs?: { connect?: number; command?: number };
+  /** per step of a session (delivery.timeoutsMs); RFC 5321 4.5.3.2 values where absent */
+  timeoutsMs?: Partial<StepTimeouts>;
   /** the provider profiles, configured overrides applied (default: the shipped ones) */
   providers?: ProviderProfile[];
   /** lanes (sessions sending) at once in this process (delivery.concurrency) */
@@ -160,7 +162,8 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
   const open = (provider: ProviderProfile, ipPool: string) => (target: Target) => openSession({ ...target, port: provider === relayProfile ? relay!.port : o.port }, {
     ehloName: o.ehloName, localAddress: o.pools[ipPool], tls: provider.tls, verifyCertificates: provider.verifyCertificates, ca: o.ca,
     smartHost: provider === relayProfile ? relay!.auth : undefined,
-    connectTimeoutMs: o.timeoutsMs?.connect, socketTimeoutMs: o.timeoutsMs?.command, greetingTimeoutMs: o.timeoutsMs?.command,
+    connectTimeoutMs: o.timeoutsMs?.connect, socketTimeoutMs: o.timeoutsMs?.command, greetingTimeoutMs: o.timeoutsMs?.greeting,
+    commandTimeoutsMs: o.timeoutsMs && { mail: o.timeoutsMs.mail, rcpt: o.timeoutsMs.rcpt, dataInit: o.timeoutsMs.dataInit, dataBlock: o.timeoutsMs.dataBlock, dataEnd: o.timeoutsMs.dataEnd },
   });
 
   /** The connection went away with no reply (closed, reset, cut mid-DATA): nothing was refused, the session is to blame. */

@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { failure, recipientResult, type SmtpError, type Trouble } from './outcome.ts';
-import { parseReply, sizeLimit, Wire, type StepTimeouts } from './wire.ts';
+import { parseReply, RFC5321_TIMEOUTS, sizeLimit, Wire, type StepTimeouts } from './wire.ts';
 
 export interface SmtpTarget {
   /** MX name: the TLS server name checked against the certificate, and for logs */
@@ -84,10 +84,7 @@ export interface SmtpSession {
   close(): Promise<void>;
 }
 
-export const RFC5321_TIMEOUTS: StepTimeouts = {
-  connect: 30_000, greeting: 300_000, command: 300_000,
-  mail: 300_000, rcpt: 300_000, dataInit: 120_000, dataBlock: 180_000, dataEnd: 600_000,
-};
+export { RFC5321_TIMEOUTS };
 
 /**
  * Connects, says EHLO, upgrades with STARTTLS (and logs in to a smart host).
@@ -112,7 +109,8 @@ class Link {
   constructor(target: SmtpTarget, opts: SmtpOptions, clear: boolean) {
     const t: StepTimeouts = {
       ...RFC5321_TIMEOUTS,
-      ...opts.commandTimeoutsMs,
+      // a key given as undefined keeps its default
+      ...Object.fromEntries(Object.entries(opts.commandTimeoutsMs ?? {}).filter(([, v]) => v !== undefined)),
       ...(opts.connectTimeoutMs ? { connect: opts.connectTimeoutMs } : {}),
       ...(opts.greetingTimeoutMs ? { greeting: opts.greetingTimeoutMs } : {}),
       ...(opts.socketTimeoutMs ? { command: opts.socketTimeoutMs } : {}),

@@ -28,6 +28,17 @@ export interface StepTimeouts {
   dataEnd: number;
 }
 
+/**
+ * RFC 5321 4.5.3.2 "Timeouts": greeting 5 min, MAIL 5 min, RCPT 5 min, DATA
+ * initiation 2 min, each data block 3 min, end of data 10 min; the other
+ * commands 5 min; the TCP connect 30 s (Postfix's smtp_connect_timeout). The
+ * defaults of `delivery.timeouts` (config/schema.ts).
+ */
+export const RFC5321_TIMEOUTS: StepTimeouts = {
+  connect: 30_000, greeting: 300_000, command: 300_000,
+  mail: 300_000, rcpt: 300_000, dataInit: 120_000, dataBlock: 180_000, dataEnd: 600_000,
+};
+
 export interface Reply {
   code: number;
   enhanced?: string;
