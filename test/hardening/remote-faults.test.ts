@@ -1,8 +1,14 @@
-// Remote faults (issue 10), SQLite: every fault of remote-faults-scene.ts
-// against the real delivery engine; a subset again on PostgreSQL.
+// Remote faults (issue 10): every fault of remote-faults-scene.ts against the
+// real delivery engine on SQLite, a subset again on PostgreSQL; a receiver
+// that takes only some recipients, through the engine and in one transaction
+// of the transport. The figures are printed as "remote-faults: …" lines.
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DIALECTS } from '../helpers/store.ts';
-import { CASES, printFigures, runFaults, SUBSET } from './remote-faults-scene.ts';
+import { CASES, printFigures, runFaults, runPartial, SUBSET } from './remote-faults-scene.ts';
+import { createTestCa } from '../peers/ca.ts';
+import { startRogue } from '../peers/rogue-smtp.ts';
+import { openSession } from '../../src/delivery/smtp/transport.ts';
 
 test('remote faults on SQLite: every message delivered once fixed, or still queued with the reason; copies only after the final dot', async () => {
   printFigures('sqlite', await runFaults('sqlite', CASES));
@@ -13,3 +19,33 @@ if (DIALECTS.includes('postgres')) {
     printFigures('postgres', await runFaults('postgres', CASES.filter((c) => SUBSET.includes(c.name))));
   });
 }
+
+for (const dialect of DIALECTS) {
+  test(`some recipients refused (${dialect}): 250 delivered, 450 deferred then delivered, 550 bounced and suppressed`, async () => {
+    const r = await runPartial(dialect);
+    console.log(`remote-faults: ${dialect}: partial acceptance, ${r.recipients} recipients: ${r.delivered} delivered, ${r.deferredThenDelivered} deferred then delivered, ${r.bounced} bounced; ${r.copies} copies received`);
+  });
+}
+
+test('one transaction to four recipients, two refused at RCPT: sent to the two, the others carry their own reply', async () => {
+  const ca = await createTestCa();
+  const rogue = await startRogue({
+    host: '127.0.0.81', tls: await ca.issue(['mx.multi.test']),
+    rcpt: (a) => (a.startsWith('busy') ? { code: 452, text: '4.2.2 Mailbox full' } : a.startsWith('gone') ? { code: 550, text: '5.1.1 No such user' } : undefined),
+  });
+  try {
+    const s = await openSession({ host: 'mx.multi.test', ip: '127.0.0.81', port: rogue.port }, { ehloName: 'mta.envoi.test', tls: 'required', verifyCertificates: true, ca: ca.caPem });
+    assert.ok(!('kind' in s));
+    const to = ['a@multi.test', 'busy@multi.test', 'gone@multi.test', 'b@multi.test'];
+    const out = await s.send({ from: 'bounce@shop.example', to }, Buffer.from('Subject: hi\r\n\r\nhello\r\n'));
+    await s.close();
+    assert.equal(out.kind, 'sent');
+    if (out.kind !== 'sent') return;
+    assert.deepEqual(out.recipients.map((r) => [r.address, r.accepted, r.code, r.enhanced]), [
+      ['a@multi.test', true, 250, '2.1.5'], ['busy@multi.test', false, 452, '4.2.2'], ['gone@multi.test', false, 550, '5.1.1'], ['b@multi.test', true, 250, '2.1.5'],
+    ]);
+    assert.deepEqual(rogue.received.map((m) => m.to), [['a@multi.test', 'b@multi.test']], 'one copy, to the accepted two');
+  } finally {
+    await rogue.close();
+  }
+});
