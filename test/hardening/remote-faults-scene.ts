@@ -31,6 +31,8 @@ export interface FaultCase {
   fault?: RogueFault;
   /** the peer presents a certificate from another CA (until fixed) */
   untrusted?: boolean;
+  /** nothing listens on the MX host's address (until fixed): the connection is refused */
+  down?: boolean;
   /** the peer stays broken through the retry: the message must still be queued, with the reason */
   staysBroken?: boolean;
   /** a message big enough to fill the socket buffers (the peer stops reading mid-DATA) */
@@ -83,9 +85,12 @@ export const CASES: FaultCase[] = [
   { name: 'a reply code out of range (999) at RCPT', group: 'garbage', fault: { at: 'rcpt', action: { raw: '999 9.9.9 what\r\n' } }, expect: { stage: 'rcpt', text: /^999 /, code: 999 } },
   { name: 'a multiline DATA reply that never ends', group: 'garbage', fault: { at: 'data', action: { raw: '354-go on\r\n354-really\r\n' } }, expect: { stage: 'timeout', text: waitingFor(TIMEOUTS.dataInit, 'the reply to DATA') } },
   { name: 'a non-SMTP line after the final dot', group: 'garbage', fault: { at: 'dataEnd', action: { raw: 'OK THANKS BYE\r\n' } }, expect: { stage: 'data', text: /OK THANKS BYE/, retriedAtOnce: true } },
+  { name: 'an endless line (no CRLF) for the EHLO reply', group: 'garbage', fault: { at: 'ehlo', action: { flood: 'A' } }, expect: { stage: 'ehlo', text: /exceeds maximum allowed size/ } },
+  { name: 'an endless multiline reply to MAIL', group: 'garbage', fault: { at: 'mail', action: { flood: '250-and more\r\n' } }, expect: { stage: 'mail', text: /exceeds maximum allowed size/, retriedAtOnce: true } },
   // STARTTLS offered, then the handshake fails
   { name: 'plain text after "220 Ready"', group: 'tls', fault: { at: 'tls', action: { raw: 'this is not TLS at all\r\n' } }, expect: { stage: 'starttls', text: /TLS handshake failed/, tlsRefused: true } },
   { name: 'a certificate not from the CA', group: 'tls', untrusted: true, expect: { stage: 'starttls', text: /TLS handshake failed/, tlsRefused: true } },
+  { name: 'nothing listening (connection refused)', group: 'drop', down: true, expect: { stage: 'connect', text: /ECONNREFUSED/ } },
   // never fixed: still queued after the retry, with the reason
   { name: 'binary for a greeting, for ever', group: 'garbage', staysBroken: true, fault: { at: 'connect', action: { raw: BINARY } }, expect: { stage: 'greeting', text: /not an SMTP reply|./ } },
 ];
@@ -193,6 +198,12 @@ export async function runFaults(dialect: Dialect, cases: FaultCase[]) {
   const scene = await startScene(dialect, cases.map((c, i) => ({ domain: `c${i}.test`, host: `127.0.0.${40 + i}`, fault: c.fault && { ...c.fault }, untrusted: c.untrusted })));
   try {
     // first attempts: each message has an outcome, and its row is released (the event is written with it)
+    const down = new Map<number, Rogue>();
+    for (const [i, c] of cases.entries()) {
+      if (!c.down) continue;
+      down.set(i, scene.rogues[i]);
+      await scene.rogues[i].close();
+    }
     const firstOf = async (sent: string[]) => {
       await scene.until(sent, (n) => n >= 1);
       return Promise.all(sent.map((id) => scene.story(id)));
@@ -212,7 +223,7 @@ export async function runFaults(dialect: Dialect, cases: FaultCase[]) {
         first[cases.indexOf(c)] = got[k];
       });
     }
-    const figures: Array<{ name: string; group: string; faults: number; sessions: number; first: string; stage: string; text: string; final?: string; copies?: number; extra?: number }> = [];
+    const figures: Array<{ name: string; group: string; faults: number; sessions: number; first: string; stage: string; text: string; final?: string; copies?: number; extra?: number; flooded?: number }> = [];
     const problems: string[] = [];
     const untrustedFaults: Record<number, number> = {};
     const phase1 = Date.now() - started;
@@ -241,18 +252,25 @@ export async function runFaults(dialect: Dialect, cases: FaultCase[]) {
       if (c.expect.tlsRefused) assert.equal(e.data.tlsRefused, true, what);
       assert.ok(Array.isArray(e.data.transcript) && e.data.transcript.length > 0, `the transcript is kept — ${what}`);
       assert.equal(rogue.received.length, 0, `nothing acknowledged yet — ${what}`);
-      // a certificate from another CA is no scripted fault: each session was one
-      assert.equal(c.untrusted ? rogue.sessions : rogue.faults, c.expect.retriedAtOnce ? 2 : 1, `faults injected — ${what}`);
-      if (c.untrusted) untrustedFaults[i] = rogue.sessions;
+      // a certificate from another CA, a closed port: no scripted fault, each attempt was one
+      if (c.down) untrustedFaults[i] = 1;
+      else {
+        assert.equal(c.untrusted ? rogue.sessions : rogue.faults, c.expect.retriedAtOnce ? 2 : 1, `faults injected — ${what}`);
+        if (c.untrusted) untrustedFaults[i] = rogue.sessions;
+      }
     } catch (err) { problems.push((err as Error).message.split('\n')[0]); } });
     assert.deepEqual(problems, []);
 
     // the peers are fixed (but one), and the clock moves past the next attempt (5 min after the first failure)
+    const fixes: Promise<void>[] = [];
     cases.forEach((c, i) => {
       if (c.staysBroken) return;
+      const was = down.get(i);
+      if (was) fixes.push(startRogue({ host: was.host, port: was.port, name: `mx.c${i}.test`, tls: scene.goodTls[i] }).then((r) => { scene.rogues[i] = r; }));
       scene.rogues[i].setFault(undefined);
       if (c.untrusted) scene.rogues[i].setTls(scene.goodTls[i]);
     });
+    await Promise.all(fixes);
     scene.clock.advance(6 * 60_000);
     await scene.until(ids, (n, delivered, i) => (cases[i].staysBroken ? n >= 2 : delivered));
     const last = await Promise.all(ids.map((id) => scene.story(id)));
@@ -269,6 +287,7 @@ export async function runFaults(dialect: Dialect, cases: FaultCase[]) {
       f.copies = copies;
       f.faults = untrustedFaults[i] ?? rogue.faults;
       f.sessions = rogue.sessions;
+      if (c.fault?.action && typeof c.fault.action === 'object' && 'flood' in c.fault.action) f.flooded = rogue.flooded;
       const what = `${c.name}: ${JSON.stringify(ev.map((x) => [x.type, x.data.stage, String(x.data.text).slice(0, 80)]))}`;
       if (c.staysBroken) {
         f.final = `queued (${ev.length} deferred)`;
@@ -304,7 +323,7 @@ export async function runFaults(dialect: Dialect, cases: FaultCase[]) {
 export function printFigures(dialect: Dialect, r: Awaited<ReturnType<typeof runFaults>>): void {
   for (const f of r.figures) {
     const text = JSON.stringify(f.text.slice(0, 90)).slice(1, -1); // control bytes a peer sent, escaped
-    console.log(`remote-faults: ${dialect} | ${f.group} | ${f.name} | faults ${f.faults}, sessions ${f.sessions} | first: ${f.first} at ${f.stage} (${text}) | then: ${f.final} | copies ${f.copies}`);
+    console.log(`remote-faults: ${dialect} | ${f.group} | ${f.name} | faults ${f.faults}, sessions ${f.sessions} | first: ${f.first} at ${f.stage} (${text}) | then: ${f.final} | copies ${f.copies}${f.flooded ? ` | ${(f.flooded / 1e6).toFixed(1)} MB flooded` : ''}`);
   }
   const faults = r.figures.reduce((n, f) => n + f.faults, 0);
   const delivered = r.figures.filter((f) => f.final === 'delivered').length;

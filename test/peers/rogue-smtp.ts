@@ -22,8 +22,13 @@ import type { TlsMaterial } from '../../src/net/tls.ts';
  */
 export type RogueStage = 'connect' | 'greeting' | 'ehlo' | 'starttls' | 'tls' | 'tlsEhlo' | 'mail' | 'rcpt' | 'data' | 'body' | 'dataEnd';
 
-/** 'drop': close the TCP connection at once; 'hang': say nothing more (and read nothing more); raw: write these bytes, then say nothing more */
-export type RogueAction = 'drop' | 'hang' | { raw: string | Buffer };
+/**
+ * 'drop': close the TCP connection at once; 'hang': say nothing more (and
+ * read nothing more); raw: write these bytes, then say nothing more; flood:
+ * write this text again and again, as fast as the client reads, until it
+ * closes the connection (a reply that never ends)
+ */
+export type RogueAction = 'drop' | 'hang' | { raw: string | Buffer } | { flood: string };
 
 export interface RogueFault {
   at: RogueStage;
@@ -65,6 +70,8 @@ export interface Rogue {
   sessions: number;
   /** times the fault was injected */
   faults: number;
+  /** bytes written by 'flood' faults */
+  flooded: number;
   /** RCPT commands of each transaction that reached DATA or ended */
   rcptPerTransaction: number[];
   /** the fault from now on (undefined: none) */
@@ -81,7 +88,7 @@ export async function startRogue(opts: RogueOptions): Promise<Rogue> {
   let rcptReply = opts.rcpt;
   const open = new Set<net.Socket>();
   const state = {
-    received: [] as RogueMessage[], unacknowledged: [] as RogueMessage[], sessions: 0, faults: 0, rcptPerTransaction: [] as number[],
+    received: [] as RogueMessage[], unacknowledged: [] as RogueMessage[], sessions: 0, faults: 0, rcptPerTransaction: [] as number[], flooded: 0,
   };
 
   const server = net.createServer((socket) => {
@@ -115,6 +122,17 @@ export async function startRogue(opts: RogueOptions): Promise<Rogue> {
       // after the greeting, end() so the 220 goes out before the FIN; elsewhere the connection is cut at once
       if (a === 'drop') void (at === 'greeting' ? socket.end() : socket.destroy());
       else if (a === 'hang') io.pause();
+      else if ('flood' in a) {
+        const chunk = Buffer.from(a.flood.repeat(Math.ceil(65_536 / a.flood.length)));
+        const pump = () => {
+          while (!io.destroyed && io.writable) {
+            state.flooded += chunk.length;
+            if (!io.write(chunk)) return void io.once('drain', pump);
+          }
+        };
+        io.pause();
+        pump();
+      }
       // in place of the handshake: answer the ClientHello, so the bytes reach the client's TLS layer, not its SMTP reader
       else if (at === 'tls') socket.once('data', () => socket.write(a.raw));
       else {
@@ -236,6 +254,7 @@ export async function startRogue(opts: RogueOptions): Promise<Rogue> {
     get sessions() { return state.sessions; },
     get faults() { return state.faults; },
     get rcptPerTransaction() { return state.rcptPerTransaction; },
+    get flooded() { return state.flooded; },
     setFault: (f) => { fault = f; },
     setTls: (m) => { material = m; },
     setRcpt: (r) => { rcptReply = r; },
