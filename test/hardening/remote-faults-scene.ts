@@ -149,7 +149,7 @@ export async function startScene(dialect: Dialect, peers: Array<{ domain: string
   for (const [name, rr] of Object.entries(await zoneFromRecords(t, acme.token, 'shop.example'))) dns.set(name, rr);
   assert.equal((await t.api('POST', '/v1/domains/shop.example/verify', { token: acme.token })).body.verified, true);
   return {
-    t, clock, rogues, goodTls,
+    t, clock, rogues, goodTls, dns,
     async send(to: string[], text = 'hello from envoi\r\n'.repeat(40)) {
       const r = await t.api('POST', '/v1/messages', { token: acme.token, body: { from: 'orders@shop.example', to, subject: `to ${to.join(', ')}`, text } });
       assert.equal(r.status, 202, r.text.slice(0, 300));
@@ -381,6 +381,28 @@ export async function runPartial(dialect: Dialect) {
     assert.deepEqual(got, ['later@part.test', 'ok1@part.test', 'ok2@part.test'], 'each accepted recipient once, the refused never');
     assert.ok(rogue.rcptPerTransaction.every((n) => n === 1), `one recipient per transaction: ${rogue.rcptPerTransaction}`);
     return { recipients: to.length, delivered: 2, deferredThenDelivered: 1, bounced: 1, copies: got.length };
+  } finally {
+    await scene.close();
+  }
+}
+
+/**
+ * A domain with two MX hosts whose primary misbehaves before it has said
+ * anything (RFC 5321 5.1: try the next address): the message goes to the
+ * backup on the first attempt.
+ */
+export async function runBackupMx(dialect: Dialect, primary: RogueFault) {
+  const scene = await startScene(dialect, [
+    { domain: 'primary.test', host: '127.0.0.82', fault: primary },
+    { domain: 'backup.test', host: '127.0.0.83' },
+  ]);
+  try {
+    scene.dns.set('two.test', { MX: [{ exchange: 'mx.primary.test', priority: 10 }, { exchange: 'mx.backup.test', priority: 20 }] });
+    const id = await scene.send(['someone@two.test']);
+    await scene.until([id], (n) => n >= 1);
+    const s = await scene.story(id);
+    const [first, backup] = scene.rogues;
+    return { story: s, events: outcomesOf(s), primary: first, backup };
   } finally {
     await scene.close();
   }

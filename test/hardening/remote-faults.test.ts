@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DIALECTS } from '../helpers/store.ts';
-import { CASES, printFigures, runFaults, runPartial, SUBSET } from './remote-faults-scene.ts';
+import { CASES, printFigures, runBackupMx, runFaults, runPartial, SUBSET } from './remote-faults-scene.ts';
 import { createTestCa } from '../peers/ca.ts';
 import { startRogue } from '../peers/rogue-smtp.ts';
 import { openSession } from '../../src/delivery/smtp/transport.ts';
@@ -49,3 +49,18 @@ test('one transaction to four recipients, two refused at RCPT: sent to the two, 
     await rogue.close();
   }
 });
+
+for (const [what, fault] of [
+  ['never greets', { at: 'connect', action: 'hang' }],
+  ['drops before the greeting', { at: 'connect', action: 'drop' }],
+] as const) {
+  test(`a primary MX that ${what}: delivered through the backup MX on the first attempt`, async () => {
+    const r = await runBackupMx('sqlite', fault);
+    const types = r.events.map((e) => `${e.type} ${e.data.stage ?? ''} ${e.data.text}`);
+    assert.equal(r.primary.faults, 1, 'the primary was tried');
+    assert.deepEqual(r.events.map((e) => e.type), ['delivered'], JSON.stringify(types));
+    assert.equal(r.events[0].data.remoteHost, 'mx.backup.test');
+    assert.equal(r.backup.received.length, 1);
+    console.log(`remote-faults: a primary MX that ${what}: ${types.join('; ')}`);
+  });
+}

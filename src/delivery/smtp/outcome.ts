@@ -44,7 +44,7 @@ export function failure(t: Trouble, wire: Wire, opts: SmtpOptions, before: strin
 
 function describe(t: Trouble, wire: Wire, opts: SmtpOptions): SendFailure {
   if ('timeout' in t) {
-    return { kind: 'failed', stage: 'timeout', text: `no progress in ${t.timeout.ms} ms waiting for ${DESCRIBE[t.timeout.step]}`, transcript: [] };
+    return { kind: 'failed', stage: 'timeout', timedOutAt: t.timeout.step, text: `no progress in ${t.timeout.ms} ms waiting for ${DESCRIBE[t.timeout.step]}`, transcript: [] };
   }
   if ('garbage' in t) {
     return { kind: 'failed', stage: STAGE_OF_STEP[t.garbage.step], text: `not an SMTP reply: ${t.garbage.text.slice(0, 200)}`, transcript: [] };

@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { failure, recipientResult, type SmtpError, type Trouble } from './outcome.ts';
-import { parseReply, RFC5321_TIMEOUTS, sizeLimit, Wire, type StepTimeouts } from './wire.ts';
+import { parseReply, RFC5321_TIMEOUTS, sizeLimit, Wire, type Step, type StepTimeouts } from './wire.ts';
 
 export interface SmtpTarget {
   /** MX name: the TLS server name checked against the certificate, and for logs */
@@ -62,6 +62,8 @@ export type SendOutcome =
       enhanced?: string;
       /** the server's reply when there was one, else what went wrong */
       text: string;
+      /** stage 'timeout': the step that saw no progress (the connect and the greeting mean the host never answered) */
+      timedOutAt?: Step;
       /** TLS was required and could not be had: nothing was sent in clear */
       tlsRefused?: boolean;
       /** larger than the SIZE the server announced: not sent (no MAIL, no DATA); retrying cannot help */
