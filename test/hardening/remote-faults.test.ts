@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DIALECTS } from '../helpers/store.ts';
-import { CASES, printFigures, runBackupMx, runFaults, runPartial, SUBSET } from './remote-faults-scene.ts';
+import { CASES, printFigures, runBackupMx, runBursts, runFaults, runPartial, SUBSET } from './remote-faults-scene.ts';
 import { createTestCa } from '../peers/ca.ts';
 import { startRogue } from '../peers/rogue-smtp.ts';
 import { openSession } from '../../src/delivery/smtp/transport.ts';
@@ -19,6 +19,17 @@ if (DIALECTS.includes('postgres')) {
     printFigures('postgres', await runFaults('postgres', CASES.filter((c) => SUBSET.includes(c.name))));
   });
 }
+
+test('bursts: 12 messages at once to each of 3 MX hosts whose first sessions misbehave: each acknowledged once', async () => {
+  const r = await runBursts('sqlite', [
+    { at: 'dataEnd', action: 'drop', times: 4 },
+    { at: 'rcpt', action: 'hang', times: 6 },
+    { at: 'mail', action: { raw: '999 nonsense\r\n' }, times: 5 },
+  ]);
+  for (const p of r.peers) {
+    console.log(`remote-faults: burst | ${p.fault} | ${p.messages} messages, ${p.faults} faults, ${p.sessions} sessions | ${p.deliveredAtFirst} delivered at the first attempt, ${p.messages - p.deliveredAtFirst} after the retry | ${p.copies} copies received (${p.duplicates} duplicates)`);
+  }
+});
 
 for (const dialect of DIALECTS) {
   test(`some recipients refused (${dialect}): 250 delivered, 450 deferred then delivered, 550 bounced and suppressed`, async () => {

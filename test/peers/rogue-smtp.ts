@@ -97,7 +97,9 @@ export async function startRogue(opts: RogueOptions): Promise<Rogue> {
     socket.on('close', () => open.delete(socket));
     socket.on('error', () => {});
     // the fault of this session, decided when it starts: fixing the peer does not change a session in flight
+    // (with `times`, the session takes one of them now: sessions opened at once do not all misbehave)
     const f = fault && (fault.times === undefined || fault.times > 0) ? fault : undefined;
+    if (f?.times !== undefined) f.times--;
     let injected = false;
     let io: net.Socket | tls.TLSSocket = socket;
     let secure = false;
@@ -116,7 +118,6 @@ export async function startRogue(opts: RogueOptions): Promise<Rogue> {
       if (!f || f.at !== at || injected) return false;
       injected = true;
       state.faults++;
-      if (fault === f && f.times !== undefined) f.times--;
       dead = true; // after a fault the session answers nothing more
       const a = f.action;
       // after the greeting, end() so the 220 goes out before the FIN; elsewhere the connection is cut at once

@@ -63,7 +63,7 @@ export function sizeLimit(ehloReply: string): number {
 export interface WireHooks {
   /** a step went past its timeout: the session must be ended */
   onTimeout(step: Step, ms: number): void;
-  /** a "reply" without a reply code: the session cannot be trusted any more */
+  /** a "reply" without a reply code (or with one out of range): the session cannot be trusted any more */
   onGarbage(step: Step, text: string): void;
   /** bytes handed to the kernel so far, to tell a slow server from a stalled one while the body is sent */
   progress(): number;
@@ -170,7 +170,9 @@ export class Wire {
     if (!was) return this.arm(); // unsolicited, e.g. a 421 on an idle session
     this.lastAnswered = was.step;
     const reply = parseReply(text);
-    if (reply.code === 0) {
+    // a code outside 2yz-5yz (RFC 5321 4.2.1: "999", "000") is no more a reply than a line without one:
+    // kept, the session went on to a next message whose RSET the peer never answered (found by test/hardening/remote-faults)
+    if (reply.code < 200 || reply.code > 599) {
       this.stop();
       return this.hooks.onGarbage(was.step, text);
     }
