@@ -89,6 +89,7 @@ export const CASES: FaultCase[] = [
   { name: 'an endless multiline reply to MAIL', group: 'garbage', fault: { at: 'mail', action: { flood: '250-and more\r\n' } }, expect: { stage: 'mail', text: /exceeds maximum allowed size/, retriedAtOnce: true } },
   // STARTTLS offered, then the handshake fails
   { name: 'plain text after "220 Ready"', group: 'tls', fault: { at: 'tls', action: { raw: 'this is not TLS at all\r\n' } }, expect: { stage: 'starttls', text: /TLS handshake failed/, tlsRefused: true } },
+  { name: 'STARTTLS offered, then 454 to it', group: 'tls', fault: { at: 'starttls', action: { raw: '454 4.7.0 TLS not available due to local problem\r\n' } }, expect: { stage: 'starttls', code: 454, text: /STARTTLS refused: 454 4\.7\.0 TLS not available/, tlsRefused: true } },
   { name: 'a certificate not from the CA', group: 'tls', untrusted: true, expect: { stage: 'starttls', text: /TLS handshake failed/, tlsRefused: true } },
   { name: 'nothing listening (connection refused)', group: 'drop', down: true, expect: { stage: 'connect', text: /ECONNREFUSED/ } },
   // never fixed: still queued after the retry, with the reason
@@ -163,14 +164,21 @@ export async function startScene(dialect: Dialect, peers: Array<{ domain: string
      */
     async until(ids: string[], check: (outcomes: number, delivered: boolean, index: number) => boolean, timeoutMs = 30_000) {
       if (!ids.length) return;
-      await eventually(async () => {
-        const rows = await t.app.store.db.selectFrom('events').select(['message_id', 'type'])
-          .where('message_id', 'in', ids).where('type', 'in', OUTCOMES).execute();
-        return ids.every((id, i) => {
-          const of = rows.filter((r) => r.message_id === id);
-          return check(of.length, of.some((r) => r.type === 'delivered'), i);
-        });
-      }, timeoutMs);
+      let waiting: string[] = [];
+      try {
+        await eventually(async () => {
+          const rows = await t.app.store.db.selectFrom('events').select(['message_id', 'type', 'data'])
+            .where('message_id', 'in', ids).where('type', 'in', OUTCOMES).orderBy('id').execute();
+          waiting = ids.flatMap((id, i) => {
+            const of = rows.filter((r) => r.message_id === id);
+            return check(of.length, of.some((r) => r.type === 'delivered'), i) ? [] : [`${id}: ${of.map((r) => `${r.type} ${String(JSON.parse(r.data).text).slice(0, 100)}`).join('; ') || 'no outcome'}`];
+          });
+          return waiting.length === 0;
+        }, timeoutMs);
+      } catch {
+        // which messages, and what they went through: a wait that times out says why
+        throw new Error(`still waiting for ${waiting.length} of ${ids.length} messages: ${waiting.join(' | ')}`);
+      }
     },
     async story(id: string): Promise<Story> {
       return (await t.api('GET', `/v1/messages/${id}`, { token: acme.token })).body as Story;
