@@ -1,14 +1,10 @@
 // Remote faults (issue 10): every fault of remote-faults-scene.ts against the
-// real delivery engine on SQLite, a subset again on PostgreSQL; a receiver
-// that takes only some recipients, through the engine and in one transaction
-// of the transport. The figures are printed as "remote-faults: …" lines.
-import assert from 'node:assert/strict';
+// real delivery engine on SQLite, a subset again on PostgreSQL. Bursts,
+// partial acceptance and backup MX hosts: remote-faults-edges.test.ts. The
+// figures are printed as "remote-faults: …" lines (docs/reliability.md).
 import { test } from 'node:test';
 import { DIALECTS } from '../helpers/store.ts';
-import { CASES, printFigures, runBackupMx, runBursts, runFaults, runPartial, SUBSET } from './remote-faults-scene.ts';
-import { createTestCa } from '../peers/ca.ts';
-import { startRogue } from '../peers/rogue-smtp.ts';
-import { openSession } from '../../src/delivery/smtp/transport.ts';
+import { CASES, printFigures, runFaults, SUBSET } from './remote-faults-scene.ts';
 
 test('remote faults on SQLite: every message delivered once fixed, or still queued with the reason; copies only after the final dot', async () => {
   printFigures('sqlite', await runFaults('sqlite', CASES));
@@ -17,61 +13,5 @@ test('remote faults on SQLite: every message delivered once fixed, or still queu
 if (DIALECTS.includes('postgres')) {
   test('remote faults on PostgreSQL (a subset)', async () => {
     printFigures('postgres', await runFaults('postgres', CASES.filter((c) => SUBSET.includes(c.name))));
-  });
-}
-
-test('bursts: 12 messages at once to each of 3 MX hosts whose first sessions misbehave: each acknowledged once', async () => {
-  const r = await runBursts('sqlite', [
-    { at: 'dataEnd', action: 'drop', times: 4 },
-    { at: 'rcpt', action: 'hang', times: 6 },
-    { at: 'mail', action: { raw: '999 nonsense\r\n' }, times: 5 },
-  ]);
-  for (const p of r.peers) {
-    console.log(`remote-faults: burst | ${p.fault} | ${p.messages} messages, ${p.faults} faults, ${p.sessions} sessions | ${p.deliveredAtFirst} delivered at the first attempt, ${p.messages - p.deliveredAtFirst} after the retry | ${p.copies} copies received (${p.duplicates} duplicates)`);
-  }
-});
-
-for (const dialect of DIALECTS) {
-  test(`some recipients refused (${dialect}): 250 delivered, 450 deferred then delivered, 550 bounced and suppressed`, async () => {
-    const r = await runPartial(dialect);
-    console.log(`remote-faults: ${dialect}: partial acceptance, ${r.recipients} recipients: ${r.delivered} delivered, ${r.deferredThenDelivered} deferred then delivered, ${r.bounced} bounced; ${r.copies} copies received`);
-  });
-}
-
-test('one transaction to four recipients, two refused at RCPT: sent to the two, the others carry their own reply', async () => {
-  const ca = await createTestCa();
-  const rogue = await startRogue({
-    host: '127.0.0.81', tls: await ca.issue(['mx.multi.test']),
-    rcpt: (a) => (a.startsWith('busy') ? { code: 452, text: '4.2.2 Mailbox full' } : a.startsWith('gone') ? { code: 550, text: '5.1.1 No such user' } : undefined),
-  });
-  try {
-    const s = await openSession({ host: 'mx.multi.test', ip: '127.0.0.81', port: rogue.port }, { ehloName: 'mta.envoi.test', tls: 'required', verifyCertificates: true, ca: ca.caPem });
-    assert.ok(!('kind' in s));
-    const to = ['a@multi.test', 'busy@multi.test', 'gone@multi.test', 'b@multi.test'];
-    const out = await s.send({ from: 'bounce@shop.example', to }, Buffer.from('Subject: hi\r\n\r\nhello\r\n'));
-    await s.close();
-    assert.equal(out.kind, 'sent');
-    if (out.kind !== 'sent') return;
-    assert.deepEqual(out.recipients.map((r) => [r.address, r.accepted, r.code, r.enhanced]), [
-      ['a@multi.test', true, 250, '2.1.5'], ['busy@multi.test', false, 452, '4.2.2'], ['gone@multi.test', false, 550, '5.1.1'], ['b@multi.test', true, 250, '2.1.5'],
-    ]);
-    assert.deepEqual(rogue.received.map((m) => m.to), [['a@multi.test', 'b@multi.test']], 'one copy, to the accepted two');
-  } finally {
-    await rogue.close();
-  }
-});
-
-for (const [what, fault] of [
-  ['never greets', { at: 'connect', action: 'hang' }],
-  ['drops before the greeting', { at: 'connect', action: 'drop' }],
-] as const) {
-  test(`a primary MX that ${what}: delivered through the backup MX on the first attempt`, async () => {
-    const r = await runBackupMx('sqlite', fault);
-    const types = r.events.map((e) => `${e.type} ${e.data.stage ?? ''} ${e.data.text}`);
-    assert.equal(r.primary.faults, 1, 'the primary was tried');
-    assert.deepEqual(r.events.map((e) => e.type), ['delivered'], JSON.stringify(types));
-    assert.equal(r.events[0].data.remoteHost, 'mx.backup.test');
-    assert.equal(r.backup.received.length, 1);
-    console.log(`remote-faults: a primary MX that ${what}: ${types.join('; ')}`);
   });
 }
