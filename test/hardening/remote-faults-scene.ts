@@ -28,6 +28,8 @@ const BIG_LINE = 'x'.repeat(76) + '\r\n';
 /** more than the socket buffers of a loopback connection take (about 4 MB here) */
 const BIG_BODY = BIG_LINE.repeat(Math.ceil(6 * 1024 * 1024 / BIG_LINE.length));
 const BINARY = Buffer.from([0x00, 0xff, 0xfe, 0x1b, 0x5b, 0x32, 0x4a, 0x80, 0x0d, 0x0a]);
+/** how those bytes are recorded: as received, read as latin1 (nodemailer's "binary"), the line break trimmed */
+const BINARY_TEXT = /^\u0000\u00ff\u00fe\u001b\[2J/;
 
 export interface FaultCase {
   name: string;
@@ -85,7 +87,7 @@ export const CASES: FaultCase[] = [
   // garbage
   { name: 'a non-SMTP line for a greeting', group: 'garbage', fault: { at: 'connect', action: { raw: 'hello, this is not SMTP\r\n' } }, expect: { stage: 'greeting', text: /not SMTP/ } },
   { name: 'a multiline EHLO reply that never ends', group: 'garbage', fault: { at: 'ehlo', action: { raw: '250-mx.rogue.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n' } }, expect: { stage: 'timeout', text: waitingFor(TIMEOUTS.command, 'the reply to EHLO') } },
-  { name: 'binary for the MAIL reply', group: 'garbage', fault: { at: 'mail', action: { raw: BINARY } }, expect: { stage: 'mail', text: /./, retriedAtOnce: true } },
+  { name: 'binary for the MAIL reply', group: 'garbage', fault: { at: 'mail', action: { raw: BINARY } }, expect: { stage: 'mail', text: BINARY_TEXT, retriedAtOnce: true } },
   { name: 'a reply code out of range (999) at RCPT', group: 'garbage', fault: { at: 'rcpt', action: { raw: '999 9.9.9 what\r\n' } }, expect: { stage: 'rcpt', text: /^999 9\.9\.9 what/, retriedAtOnce: true } },
   { name: 'a multiline DATA reply that never ends', group: 'garbage', fault: { at: 'data', action: { raw: '354-go on\r\n354-really\r\n' } }, expect: { stage: 'timeout', text: waitingFor(TIMEOUTS.dataInit, 'the reply to DATA') } },
   { name: 'a non-SMTP line after the final dot', group: 'garbage', fault: { at: 'dataEnd', action: { raw: 'OK THANKS BYE\r\n' } }, expect: { stage: 'data', text: /OK THANKS BYE/, retriedAtOnce: true } },
@@ -97,7 +99,7 @@ export const CASES: FaultCase[] = [
   { name: 'a certificate not from the CA', group: 'tls', untrusted: true, expect: { stage: 'starttls', text: /TLS handshake failed/, tlsRefused: true } },
   { name: 'nothing listening (connection refused)', group: 'drop', down: true, expect: { stage: 'connect', text: /ECONNREFUSED/ } },
   // never fixed: still queued after the retry, with the reason
-  { name: 'binary for a greeting, for ever', group: 'garbage', staysBroken: true, fault: { at: 'connect', action: { raw: BINARY } }, expect: { stage: 'greeting', text: /not an SMTP reply|./ } },
+  { name: 'binary for a greeting, for ever', group: 'garbage', staysBroken: true, fault: { at: 'connect', action: { raw: BINARY } }, expect: { stage: 'greeting', text: BINARY_TEXT } },
 ];
 
 /** a subset for the second dialect: one of each kind */
