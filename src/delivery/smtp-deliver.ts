@@ -166,9 +166,13 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
     commandTimeoutsMs: o.timeoutsMs && { mail: o.timeoutsMs.mail, rcpt: o.timeoutsMs.rcpt, dataInit: o.timeoutsMs.dataInit, dataBlock: o.timeoutsMs.dataBlock, dataEnd: o.timeoutsMs.dataEnd },
   });
 
-  /** The connection went away with no reply (closed, reset, cut mid-DATA): nothing was refused, the session is to blame. */
+  /**
+   * The connection went away with no reply (closed, reset, cut mid-DATA), or a reused session went silent at
+   * the RSET before this message (nothing of it was sent; such a message waited for the next attempt, found by
+   * test/hardening/remote-faults-edges): nothing was refused, the session is to blame.
+   */
   const brokeOff = (out: SendOutcome): out is SendFailure =>
-    out.kind === 'failed' && out.code === undefined && !out.oversize && !out.tlsRefused && out.stage !== 'timeout';
+    out.kind === 'failed' && out.code === undefined && !out.oversize && !out.tlsRefused && (out.stage !== 'timeout' || out.timedOutAt === 'rset');
 
   /** Sends on the lane's session; a session that breaks off is dropped and the message tried once more, at once, on a new one. */
   async function send(lane: LaneSession, q: Queued, raw: Buffer): Promise<Attempt> {

@@ -10,15 +10,23 @@ import { createTestCa } from '../peers/ca.ts';
 import { startRogue } from '../peers/rogue-smtp.ts';
 import { openSession } from '../../src/delivery/smtp/transport.ts';
 
-test('bursts: 12 messages at once to each of 3 MX hosts whose first sessions misbehave: each acknowledged once', async () => {
+test('bursts: 12 messages at once to each of 5 MX hosts whose first sessions misbehave: each acknowledged once', async () => {
   const r = await runBursts('sqlite', [
     { at: 'dataEnd', action: 'drop', times: 4 },
     { at: 'rcpt', action: 'hang', times: 6 },
     { at: 'mail', action: { raw: '999 nonsense\r\n' }, times: 5 },
+    // on reused sessions: silence at the RSET before a next message, and at QUIT
+    { at: 'rset', action: 'hang', times: 3 },
+    { at: 'quit', action: 'hang', times: 3 },
   ]);
   for (const p of r.peers) {
     console.log(`remote-faults: burst | ${p.fault} | ${p.messages} messages, ${p.faults} faults, ${p.sessions} sessions | ${p.deliveredAtFirst} delivered at the first attempt, ${p.messages - p.deliveredAtFirst} after the retry | ${p.copies} copies received (${p.duplicates} duplicates)`);
   }
+  // a session that broke off without a reply (dropped, garbage, silent at the RSET before a message) costs
+  // the message nothing: sent again at once on a new session; only a silence inside the transaction defers it
+  assert.deepEqual(r.peers.map((p) => [p.fault, p.deliveredAtFirst, p.duplicates]), [
+    ['drop at dataEnd', 12, 4], ['hang at rcpt', 6, 0], ['garbage at mail', 12, 0], ['hang at rset', 12, 0], ['hang at quit', 12, 0],
+  ]);
 });
 
 for (const dialect of DIALECTS) {

@@ -18,9 +18,10 @@ import type { TlsMaterial } from '../../src/net/tls.ts';
  * after TLS; 'starttls': in place of "220 Ready"; 'tls': after "220 Ready",
  * in place of the handshake; 'mail', 'rcpt', 'data': in place of the reply;
  * 'body': once `bodyBytes` of the message data came in; 'dataEnd': after the
- * final dot, in place of the reply.
+ * final dot, in place of the reply; 'rset', 'quit': in place of the reply
+ * (RSET comes before each message after the first on a session).
  */
-export type RogueStage = 'connect' | 'greeting' | 'ehlo' | 'starttls' | 'tls' | 'tlsEhlo' | 'mail' | 'rcpt' | 'data' | 'body' | 'dataEnd';
+export type RogueStage = 'connect' | 'greeting' | 'ehlo' | 'starttls' | 'tls' | 'tlsEhlo' | 'mail' | 'rcpt' | 'data' | 'body' | 'dataEnd' | 'rset' | 'quit';
 
 /**
  * 'drop': close the TCP connection at once; 'hang': say nothing more (and
@@ -225,11 +226,13 @@ export async function startRogue(opts: RogueOptions): Promise<Rogue> {
           inData = true;
           return write('354 End data with <CR><LF>.<CR><LF>\r\n');
         case 'RSET':
+          if (misbehave('rset')) return;
           endTransaction();
           return write('250 2.0.0 Ok\r\n');
         case 'NOOP':
           return write('250 2.0.0 Ok\r\n');
         case 'QUIT':
+          if (misbehave('quit')) return;
           write('221 2.0.0 Bye\r\n');
           return void io.end();
         default:
