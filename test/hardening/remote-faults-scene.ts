@@ -49,6 +49,8 @@ export interface FaultCase {
     text: RegExp;
     code?: number;
     tlsRefused?: boolean;
+    /** the provider reaction the reply set off (a hold on the MX host) */
+    reaction?: string;
     /** the session broke off without a reply: the engine tried once more at once, on a new session */
     retriedAtOnce?: boolean;
     /** delivered by that immediate second try (the fault was injected once) */
@@ -93,6 +95,8 @@ export const CASES: FaultCase[] = [
   { name: 'a non-SMTP line after the final dot', group: 'garbage', fault: { at: 'dataEnd', action: { raw: 'OK THANKS BYE\r\n' } }, expect: { stage: 'data', text: /OK THANKS BYE/, retriedAtOnce: true } },
   { name: 'an endless line (no CRLF) for the EHLO reply', group: 'garbage', fault: { at: 'ehlo', action: { flood: 'A' } }, expect: { stage: 'ehlo', text: /exceeds maximum allowed size/ } },
   { name: 'an endless multiline reply to MAIL', group: 'garbage', fault: { at: 'mail', action: { flood: '250-and more\r\n' } }, expect: { stage: 'mail', text: /exceeds maximum allowed size/, retriedAtOnce: true } },
+  // a real reply, not a fault of the wire: the default profile's reaction holds the MX host 10 minutes
+  { name: '421 at MAIL, then the connection closed', group: 'drop', fault: { at: 'mail', action: { raw: '421 4.3.2 Service shutting down, closing transmission channel\r\n' } }, expect: { stage: 'mail', code: 421, text: /^421 4\.3\.2 Service shutting down/, reaction: 'slowdown' } },
   // STARTTLS offered, then the handshake fails
   { name: 'plain text after "220 Ready"', group: 'tls', fault: { at: 'tls', action: { raw: 'this is not TLS at all\r\n' } }, expect: { stage: 'starttls', text: /TLS handshake failed/, tlsRefused: true } },
   { name: 'STARTTLS offered, then 454 to it', group: 'tls', fault: { at: 'starttls', action: { raw: '454 4.7.0 TLS not available due to local problem\r\n' } }, expect: { stage: 'starttls', code: 454, text: /STARTTLS refused: 454 4\.7\.0 TLS not available/, tlsRefused: true } },
@@ -264,6 +268,7 @@ export async function runFaults(dialect: Dialect, cases: FaultCase[]) {
       else assert.equal(e.data.retriedAfter, undefined, `no immediate second try — ${what}`);
       if (c.expect.code !== undefined) assert.equal(e.data.code, c.expect.code, what);
       if (c.expect.tlsRefused) assert.equal(e.data.tlsRefused, true, what);
+      assert.equal(e.data.reaction, c.expect.reaction, `provider reaction — ${what}`);
       assert.ok(Array.isArray(e.data.transcript) && e.data.transcript.length > 0, `the transcript is kept — ${what}`);
       assert.equal(rogue.received.length, 0, `nothing acknowledged yet — ${what}`);
       // a certificate from another CA, a closed port: no scripted fault, each attempt was one
@@ -275,7 +280,8 @@ export async function runFaults(dialect: Dialect, cases: FaultCase[]) {
     } catch (err) { problems.push((err as Error).message.split('\n')[0]); } });
     assert.deepEqual(problems, []);
 
-    // the peers are fixed (but one), and the clock moves past the next attempt (5 min after the first failure)
+    // the peers are fixed (but one), and the clock moves past the next attempt (5 min after the first
+    // failure) and the end of the 421's hold (10 min)
     const fixes: Promise<void>[] = [];
     cases.forEach((c, i) => {
       if (c.staysBroken) return;
@@ -285,7 +291,7 @@ export async function runFaults(dialect: Dialect, cases: FaultCase[]) {
       if (c.untrusted) scene.rogues[i].setTls(scene.goodTls[i]);
     });
     await Promise.all(fixes);
-    scene.clock.advance(6 * 60_000);
+    scene.clock.advance(11 * 60_000);
     await scene.until(ids, (n, delivered, i) => (cases[i].staysBroken ? n >= 2 : delivered));
     const last = await Promise.all(ids.map((id) => scene.story(id)));
 
@@ -440,7 +446,7 @@ export async function runBursts(dialect: Dialect, faults: RogueFault[], perPeer 
     await scene.until(ids, (n) => n >= 1);
     const firstDelivered = await t0Delivered(scene, ids);
     scene.rogues.forEach((r) => r.setFault(undefined));
-    scene.clock.advance(6 * 60_000);
+    scene.clock.advance(11 * 60_000);
     await scene.until(ids, (_n, delivered) => delivered);
     const stories = await Promise.all(ids.map((id) => scene.story(id)));
     const out = faults.map((f, i) => {
