@@ -160,7 +160,7 @@ export async function startDelivery(core: Core): Promise<{ workerId: string; sto
     ? createSmtpDelivery({
       clock: core.clock, logger: logger.child({ component: 'delivery' }),
       router: createMxRouter(services.resolver, core.clock), outcomes,
-      ehloName: d.ehloName ?? config.hostname, pools: d.pools, port: d.port,
+      ehloName: d.ehloName ?? config.hostname, pools: d.pools, port: d.port, timeoutsMs: d.timeoutsMs,
       ca: deliveryCa,
       mtaSts: d.mtaSts.enabled ? createMtaSts({
         resolver: services.resolver, clock: core.clock, logger,

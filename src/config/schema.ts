@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DEFAULT_WARMUP } from '../policy/warmup.ts';
 import { DEFAULT_DNSBL_ZONES } from '../doctor/dnsbl.ts';
+import { RFC5321_TIMEOUTS } from '../delivery/smtp/wire.ts';
 
 const port = (def: number, what: string) =>
   z.number().int().min(0).max(65535).default(def).describe(`TCP port of ${what} (0 picks a free port)`);
@@ -65,6 +66,16 @@ export const configSchema = z.object({
     batchSize: z.number().int().min(1).default(100).describe('recipients a worker claims at once'),
     concurrency: z.number().int().min(1).max(10_000).default(64).describe('recipients one worker process delivers at once (each on its own SMTP session); per-provider connection caps still apply'),
     connectionIdleMs: z.number().int().min(0).default(5_000).describe('an SMTP session with nothing more to send is closed after this many ms (QUIT)'),
+    timeoutsMs: z.object({
+      connect: z.number().int().min(100).default(RFC5321_TIMEOUTS.connect).describe('TCP connect to a receiver, in ms (30 s, as Postfix)'),
+      greeting: z.number().int().min(100).default(RFC5321_TIMEOUTS.greeting).describe('the 220 greeting, in ms (RFC 5321 4.5.3.2.1: 5 min)'),
+      command: z.number().int().min(100).default(RFC5321_TIMEOUTS.command).describe('EHLO, STARTTLS and its handshake, AUTH, RSET, QUIT, in ms (5 min)'),
+      mail: z.number().int().min(100).default(RFC5321_TIMEOUTS.mail).describe('the reply to MAIL FROM, in ms (RFC 5321 4.5.3.2.2: 5 min)'),
+      rcpt: z.number().int().min(100).default(RFC5321_TIMEOUTS.rcpt).describe('the reply to RCPT TO, in ms (RFC 5321 4.5.3.2.3: 5 min)'),
+      dataInit: z.number().int().min(100).default(RFC5321_TIMEOUTS.dataInit).describe('the 354 reply to DATA, in ms (RFC 5321 4.5.3.2.4: 2 min)'),
+      dataBlock: z.number().int().min(100).default(RFC5321_TIMEOUTS.dataBlock).describe('no byte of the message taken by the receiver for this long, in ms (RFC 5321 4.5.3.2.5: 3 min)'),
+      dataEnd: z.number().int().min(100).default(RFC5321_TIMEOUTS.dataEnd).describe('the reply to the final dot, in ms (RFC 5321 4.5.3.2.6: 10 min)'),
+    }).strict().prefault({}).describe('how long the delivery client waits at each step of an SMTP session before it gives up (the message is deferred); RFC 5321 4.5.3.2 values by default'),
     providers: z.record(z.string(), z.object({
       maxConnections: z.number().int().min(1).optional(),
       messagesPerConnection: z.number().int().min(1).optional(),

@@ -24,6 +24,7 @@ import type { MxRouter, Route } from './route/mx.ts';
 import type { Outcomes } from './outcomes.ts';
 import { headersOf } from './outcomes.ts';
 import { openSession, type SendFailure, type SendOutcome } from './smtp/transport.ts';
+import type { StepTimeouts } from './smtp/wire.ts';
 import { loadProviders, providerForMx, reactionFor, type ProviderProfile } from '../policy/providers.ts';
 import { classifyReply } from '../policy/replies.ts';
 import { nextAllowed, inQuietHours } from '../policy/quiet-hours.ts';
@@ -52,7 +53,8 @@ export interface SmtpDeliveryOptions {
   port: number;
   /** extra CA certificates to trust (tests) */
   ca?: string;
-  timeoutsMs?: { connect?: number; command?: number };
+  /** per step of a session (delivery.timeoutsMs); RFC 5321 4.5.3.2 values where absent */
+  timeoutsMs?: Partial<StepTimeouts>;
   /** the provider profiles, configured overrides applied (default: the shipped ones) */
   providers?: ProviderProfile[];
   /** lanes (sessions sending) at once in this process (delivery.concurrency) */
@@ -179,12 +181,17 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
   const open = (provider: ProviderProfile, ipPool: string) => (target: Target) => openSession({ ...target, port: provider === relayProfile ? relay!.port : o.port }, {
     ehloName: o.ehloName, localAddress: o.pools[ipPool], tls: provider.tls, verifyCertificates: provider.verifyCertificates, ca: o.ca,
     smartHost: provider === relayProfile ? relay!.auth : undefined,
-    connectTimeoutMs: o.timeoutsMs?.connect, socketTimeoutMs: o.timeoutsMs?.command, greetingTimeoutMs: o.timeoutsMs?.command,
+    connectTimeoutMs: o.timeoutsMs?.connect, socketTimeoutMs: o.timeoutsMs?.command, greetingTimeoutMs: o.timeoutsMs?.greeting,
+    commandTimeoutsMs: o.timeoutsMs && { mail: o.timeoutsMs.mail, rcpt: o.timeoutsMs.rcpt, dataInit: o.timeoutsMs.dataInit, dataBlock: o.timeoutsMs.dataBlock, dataEnd: o.timeoutsMs.dataEnd },
   });
 
-  /** The connection went away with no reply (closed, reset, cut mid-DATA): nothing was refused, the session is to blame. */
+  /**
+   * The connection went away with no reply (closed, reset, cut mid-DATA), or a reused session went silent at
+   * the RSET before this message (nothing of it was sent; such a message waited for the next attempt, found by
+   * test/hardening/remote-faults-edges): nothing was refused, the session is to blame.
+   */
   const brokeOff = (out: SendOutcome): out is SendFailure =>
-    out.kind === 'failed' && out.code === undefined && !out.oversize && !out.tlsRefused && out.stage !== 'timeout';
+    out.kind === 'failed' && out.code === undefined && !out.oversize && !out.tlsRefused && (out.stage !== 'timeout' || out.timedOutAt === 'rset');
 
   /** Sends on the lane's session; a session that breaks off is dropped and the message tried once more, at once, on a new one. */
   async function send(lane: LaneSession, q: Queued, raw: Buffer): Promise<Attempt> {

@@ -58,7 +58,7 @@ export class LaneSession {
       }
       last = { failure: opened, target };
       // a host that cannot give the TLS required is skipped like one that does not answer (RFC 8461 §5, RFC 7672 §2.2)
-      if (!opened.tlsRefused && ((opened.stage !== 'connect' && opened.stage !== 'greeting') || opened.code)) break;
+      if (!opened.tlsRefused && !neverAnswered(opened)) break;
     }
     return last!;
   }
@@ -75,4 +75,17 @@ export class LaneSession {
     await s.close();
     await new Promise((r) => setTimeout(r, CLOSE_GRACE_MS));
   }
+}
+
+/**
+ * Did the host fail before saying anything (refused, cut, or silent until
+ * the connect or greeting timeout)? Then it has not spoken for the domain
+ * and the next MX is tried (RFC 5321 5.1). A timeout used to count as an
+ * answer: a primary MX that dropped SYNs or never greeted held the mail back
+ * from a working backup (found by test/hardening/remote-faults.test.ts).
+ */
+function neverAnswered(f: SendFailure): boolean {
+  if (f.code) return false;
+  if (f.stage === 'connect' || f.stage === 'greeting') return true;
+  return f.stage === 'timeout' && (f.timedOutAt === 'connect' || f.timedOutAt === 'greeting');
 }

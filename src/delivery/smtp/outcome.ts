@@ -44,7 +44,7 @@ export function failure(t: Trouble, wire: Wire, opts: SmtpOptions, before: strin
 
 function describe(t: Trouble, wire: Wire, opts: SmtpOptions): SendFailure {
   if ('timeout' in t) {
-    return { kind: 'failed', stage: 'timeout', text: `no progress in ${t.timeout.ms} ms waiting for ${DESCRIBE[t.timeout.step]}`, transcript: [] };
+    return { kind: 'failed', stage: 'timeout', timedOutAt: t.timeout.step, text: `no progress in ${t.timeout.ms} ms waiting for ${DESCRIBE[t.timeout.step]}`, transcript: [] };
   }
   if ('garbage' in t) {
     return { kind: 'failed', stage: STAGE_OF_STEP[t.garbage.step], text: `not an SMTP reply: ${t.garbage.text.slice(0, 200)}`, transcript: [] };
@@ -53,7 +53,8 @@ function describe(t: Trouble, wire: Wire, opts: SmtpOptions): SendFailure {
   const stage = err ? stageOf(err, wire) : STAGE_OF_STEP[wire.waitingFor ?? wire.lastAnswered];
   const reply = err?.response ? parseReply(err.response) : undefined;
   const out: SendFailure = { kind: 'failed', stage, text: reply?.text ?? err?.message ?? 'the server closed the connection', transcript: [] };
-  if (reply?.code) out.code = reply.code;
+  // a code out of range is no reply (wire.ts closes the session): no code, so the message is tried again at once on a new session
+  if (reply?.code && reply.code >= 200 && reply.code <= 599) out.code = reply.code;
   if (reply?.enhanced) out.enhanced = reply.enhanced;
   if (stage !== 'starttls') return out;
   const offered = /^\d{3}[ -]STARTTLS\b/im.test(wire.ehloReply);

@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { failure, recipientResult, type SmtpError, type Trouble } from './outcome.ts';
-import { parseReply, sizeLimit, Wire, type StepTimeouts } from './wire.ts';
+import { parseReply, RFC5321_TIMEOUTS, sizeLimit, Wire, type Step, type StepTimeouts } from './wire.ts';
 
 export interface SmtpTarget {
   /** MX name: the TLS server name checked against the certificate, and for logs */
@@ -62,6 +62,8 @@ export type SendOutcome =
       enhanced?: string;
       /** the server's reply when there was one, else what went wrong */
       text: string;
+      /** stage 'timeout': the step that saw no progress (the connect and the greeting mean the host never answered) */
+      timedOutAt?: Step;
       /** TLS was required and could not be had: nothing was sent in clear */
       tlsRefused?: boolean;
       /** larger than the SIZE the server announced: not sent (no MAIL, no DATA); retrying cannot help */
@@ -92,10 +94,7 @@ export interface SmtpSession {
   close(): Promise<void>;
 }
 
-export const RFC5321_TIMEOUTS: StepTimeouts = {
-  connect: 30_000, greeting: 300_000, command: 300_000,
-  mail: 300_000, rcpt: 300_000, dataInit: 120_000, dataBlock: 180_000, dataEnd: 600_000,
-};
+export { RFC5321_TIMEOUTS };
 
 /**
  * Connects, says EHLO, upgrades with STARTTLS (and logs in to a smart host).
@@ -120,7 +119,8 @@ class Link {
   constructor(target: SmtpTarget, opts: SmtpOptions, clear: boolean) {
     const t: StepTimeouts = {
       ...RFC5321_TIMEOUTS,
-      ...opts.commandTimeoutsMs,
+      // a key given as undefined keeps its default
+      ...Object.fromEntries(Object.entries(opts.commandTimeoutsMs ?? {}).filter(([, v]) => v !== undefined)),
       ...(opts.connectTimeoutMs ? { connect: opts.connectTimeoutMs } : {}),
       ...(opts.greetingTimeoutMs ? { greeting: opts.greetingTimeoutMs } : {}),
       ...(opts.socketTimeoutMs ? { command: opts.socketTimeoutMs } : {}),
