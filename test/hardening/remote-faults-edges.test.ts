@@ -15,8 +15,10 @@ test('bursts: 12 messages at once to each of 5 MX hosts whose first sessions mis
     { at: 'dataEnd', action: 'drop', times: 4 },
     { at: 'rcpt', action: 'hang', times: 6 },
     { at: 'mail', action: { raw: '999 nonsense\r\n' }, times: 5 },
-    // on reused sessions: silence at the RSET before a next message, and at QUIT
-    { at: 'rset', action: 'hang', times: 3 },
+    // on reused sessions: silence at the RSET before a next message, and at QUIT. A transaction that
+    // ended needs no RSET (transport.ts), so six messages are refused (450) at their first attempt
+    // and the message after one of them on its session meets the silent RSET
+    { at: 'rset', action: 'hang', times: 1, refuseFirst: 6 },
     { at: 'quit', action: 'hang', times: 3 },
   ]);
   for (const p of r.peers) {
@@ -25,7 +27,7 @@ test('bursts: 12 messages at once to each of 5 MX hosts whose first sessions mis
   // a session that broke off without a reply (dropped, garbage, silent at the RSET before a message) costs
   // the message nothing: sent again at once on a new session; only a silence inside the transaction defers it
   assert.deepEqual(r.peers.map((p) => [p.fault, p.deliveredAtFirst, p.duplicates]), [
-    ['drop at dataEnd', 12, 4], ['hang at rcpt', 6, 0], ['garbage at mail', 12, 0], ['hang at rset', 12, 0], ['hang at quit', 12, 0],
+    ['drop at dataEnd', 12, 4], ['hang at rcpt', 6, 0], ['garbage at mail', 12, 0], ['hang at rset', 6, 0], ['hang at quit', 12, 0],
   ]);
 });
 

@@ -435,10 +435,21 @@ export async function runBackupMx(dialect: Dialect, primary: RogueFault) {
  * or after the retry), acknowledged exactly once; copies more only for the
  * faults after the final dot.
  */
-export async function runBursts(dialect: Dialect, faults: RogueFault[], perPeer = 12) {
+export async function runBursts(dialect: Dialect, faults: Array<RogueFault & { refuseFirst?: number }>, perPeer = 12) {
   const started = Date.now();
+  // refuseFirst: the first attempt of that many messages is answered 450 at RCPT, so their
+  // transactions do not end and the next message of the session begins with RSET
+  const refusing = (n = 0) => {
+    const refused = new Set<string>();
+    return (address: string) => {
+      const k = Number(/^m(\d+)@/.exec(address)?.[1] ?? -1);
+      if (k < 0 || k >= n || refused.has(address)) return undefined;
+      refused.add(address);
+      return { code: 450, text: '4.2.0 try again later' };
+    };
+  };
   // the peers count their copies down: the test keeps the originals
-  const scene = await startScene(dialect, faults.map((f, i) => ({ domain: `b${i}.test`, host: `127.0.0.${90 + i}`, fault: { ...f } })));
+  const scene = await startScene(dialect, faults.map(({ refuseFirst, ...f }, i) => ({ domain: `b${i}.test`, host: `127.0.0.${90 + i}`, fault: { ...f }, rcpt: refusing(refuseFirst) })));
   try {
     const items = faults.flatMap((_, i) => Array.from({ length: perPeer }, (_, k) => ({ peer: i, address: `m${k}@b${i}.test`, id: '' })));
     for (const it of items) it.id = await scene.send([it.address]);
