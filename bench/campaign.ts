@@ -110,8 +110,14 @@ function startSink(bin: string, port: number): ChildProcess {
   return p;
 }
 
-// ---------------------------------------------------------------- the worker
-if (args.role === 'worker') {
+// ---------------------------------------------------------------- the DNS server
+// In a process of its own: in the API process a busy event loop answered
+// too late and the workers' MX lookups timed out (every recipient deferred).
+if (args.role === 'dns') {
+  const server = await startDnsServer(JSON.parse(args.config!));
+  process.send!({ address: server.address });
+  process.on('disconnect', () => process.exit(0));
+} else if (args.role === 'worker') {
   const cfg = loadConfig({ env: {}, overrides: JSON.parse(args.config!) as ConfigInput });
   if (!cfg.ok) throw new Error(cfg.problems.join('; '));
   const core = await openServices(cfg.config);
@@ -215,8 +221,12 @@ async function main() {
 
   // ------------------------------------------------------------ envoi, end to end
   // `--workers` delivery processes (each `startDelivery`: a runner and a worker, as `envoi worker`), --profile: V8 CPU profiles of them
+  // the zone as seeded, served from its own process to the delivery side
+  const dnsChild = fork(new URL(import.meta.url).pathname, ['--role', 'dns', '--config', JSON.stringify(zone)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const dnsAddress = await new Promise<string>((r) => dnsChild.once('message', (m) => r((m as { address: string }).address)));
+  const workerOverrides = { ...overrides, dns: { servers: [dnsAddress] } } as ConfigInput;
   const workers = Array.from({ length: Number(args.workers) }, () =>
-    fork(new URL(import.meta.url).pathname, ['--role', 'worker', '--config', JSON.stringify(overrides), ...(args.profile ? ['--profile', path.resolve(args.profile)] : [])],
+    fork(new URL(import.meta.url).pathname, ['--role', 'worker', '--config', JSON.stringify(workerOverrides), ...(args.profile ? ['--profile', path.resolve(args.profile)] : [])],
       { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))));
   // the API process's event loop: a synchronous wait (SQLite's busy handler) shows here as delay
@@ -302,6 +312,7 @@ async function main() {
 
   sink.kill();
   await dns.close();
+  dnsChild.kill();
   await core.close();
   if (dialect === 'postgres') {
     const c = new pg.Client({ connectionString: pgUrl });
