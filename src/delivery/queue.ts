@@ -16,12 +16,24 @@ export interface ClaimOptions {
 }
 
 export async function claimDue(db: Kysely<Database>, dialect: DialectName, o: ClaimOptions): Promise<Recipient[]> {
+  if (o.lane === 'transactional' && dialect === 'sqlite') {
+    // SQLite's planner, without statistics, prefers (status, next_attempt_at) — two constrained
+    // columns — and walks every queued campaign row; the partial index is named (PostgreSQL's
+    // planner takes it by itself)
+    const r = await sql<Recipient>`update recipients set locked_by = ${o.workerId}, locked_until = ${o.now + o.leaseMs}
+      where id in (select id from recipients indexed by recipients_due_transactional
+        where status = 'queued' and campaign_id is null and next_attempt_at <= ${o.now} and (locked_until is null or locked_until < ${o.now})
+        order by next_attempt_at limit ${o.limit})
+      returning *`.execute(db);
+    return r.rows;
+  }
   let due = db.selectFrom('recipients').select('id')
-    .where('status', '=', 'queued')
+    // a literal, not a parameter: the transactional lane's partial index (migration 014) says status = 'queued'
+    .where('status', '=', sql.lit('queued'))
     .where('next_attempt_at', '<=', o.now)
     .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', o.now)]))
     .where((eb) => (o.lane === 'transactional'
-      ? eb('campaign_id', 'is', null)
+      ? eb('campaign_id', 'is', null) // served by recipients_due_transactional
       // a paused or cancelled campaign's rows wait where they are
       : eb.and([eb('campaign_id', 'is not', null), eb.exists(eb.selectFrom('campaigns as cp').select('cp.id')
         .whereRef('cp.id', '=', 'recipients.campaign_id').where('cp.status', '=', 'sending'))])))

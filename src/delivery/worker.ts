@@ -62,9 +62,11 @@ export function startWorker(o: WorkerOptions) {
     held.set(r.id, run);
   }
 
-  // The transactional claim walks the due rows in time order looking for
-  // those without a campaign: behind a big campaign that is a long walk
-  // (0.4 s with 950,000 campaign rows queued on SQLite). So it runs when told
+  // The transactional claim walked the due rows in time order looking for
+  // those without a campaign: behind a big campaign that was a long walk
+  // (0.4 s with 950,000 campaign rows queued on SQLite). It now reads a
+  // partial index of queued transactional rows (migration 014), and the
+  // pacing below stays as a guard should a plan ever walk again: it runs when told
   // there is new mail, when the last one came back full, and otherwise at
   // most every pollMs and never more than 2 % of the time: retries and the
   // mail of workers that cannot notify this one wait a little longer behind

@@ -16,6 +16,7 @@ import { reputation } from './migrations/010_reputation.ts';
 import { doctor } from './migrations/011_doctor.ts';
 import { users } from './migrations/012_users.ts';
 import { recipientSearch } from './migrations/013_recipient_search.ts';
+import { transactionalDue } from './migrations/014_transactional_due.ts';
 
 export type DialectMigration = (dialect: DialectName) => Migration;
 
@@ -33,6 +34,7 @@ const ALL: Record<string, DialectMigration> = {
   '011_doctor': doctor,
   '012_users': users,
   '013_recipient_search': recipientSearch,
+  '014_transactional_due': transactionalDue,
 };
 
 export async function migrateToLatest(store: Store): Promise<void> {
