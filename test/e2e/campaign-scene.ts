@@ -86,6 +86,9 @@ export async function startScene(dialect: Dialect, o: SceneOptions): Promise<Sce
     hostname: 'mta.envoi.test',
     dns: { servers: [dns.address] },
     ...(o.redis ? { redis: { url: o.redisUrl ?? REDIS_URL, prefix } } : {}),
+    // the tenant is new, so in review with a daily cap (MJ-10): a scene bigger than the cap
+    // (the full-size kill run, 50,000 recipients) would wait for the next UTC day
+    ...(o.recipients > 4_000 ? { reputation: { review: { dailyCap: o.recipients * 2 } } } : {}),
   };
   // warm-up off: a few thousand recipients on a new domain would otherwise wait for tomorrow
   const delivery = { mode: 'smtp' as const, port: peers[0].port, caFile, pollMs: 50, warmup: { enabled: false }, providers: { default: { maxConnections: SESSION_CAP, ratePerMinute: 60_000 } } };
