@@ -63,21 +63,26 @@ export function createMessageLog(db: Kysely<Database>) {
      * about the whole message (no recipient) come along.
      */
     async story(tenantId: string, id: string, recipient?: string) {
-      const message = await db.selectFrom('messages')
-        .select(['id', 'message_id', 'from_address', 'subject', 'custom_id', 'size', 'created_at', 'stream_id', 'campaign_id'])
-        .where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
-      if (!message) return undefined;
-      let rq = db.selectFrom('recipients').select(['id', 'address', 'kind', 'status', 'attempts', 'updated_at'])
-        .where('tenant_id', '=', tenantId).where('message_id', '=', id);
-      if (recipient) rq = rq.where((eb) => eb.or([eb('id', '=', recipient), eb(sql<string>`lower(address)`, '=', recipient.toLowerCase())]));
-      const found = await rq.orderBy('id').limit(STORY_RECIPIENTS + 1).execute();
-      const recipients = found.slice(0, STORY_RECIPIENTS);
-      const ids = recipients.map((r) => r.id);
-      const events = await db.selectFrom('events').select(['type', 'at', 'recipient_id', 'data'])
-        .where('tenant_id', '=', tenantId).where('message_id', '=', id)
-        .where((eb) => (ids.length ? eb.or([eb('recipient_id', 'is', null), eb('recipient_id', 'in', ids)]) : eb('recipient_id', 'is', null)))
-        .orderBy('id').execute();
-      return { message, recipients, moreRecipients: found.length > STORY_RECIPIENTS, events: events.map((e) => ({ ...e, data: JSON.parse(e.data) as Record<string, unknown> })) };
+      // One snapshot for the recipients and their events: read apart, a delivery committed
+      // between the two reads showed its `delivered` event beside a recipient still `queued`
+      // (test/e2e/delivery.test.ts caught it on PostgreSQL).
+      return db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (trx) => {
+        const message = await trx.selectFrom('messages')
+          .select(['id', 'message_id', 'from_address', 'subject', 'custom_id', 'size', 'created_at', 'stream_id', 'campaign_id'])
+          .where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+        if (!message) return undefined;
+        let rq = trx.selectFrom('recipients').select(['id', 'address', 'kind', 'status', 'attempts', 'updated_at'])
+          .where('tenant_id', '=', tenantId).where('message_id', '=', id);
+        if (recipient) rq = rq.where((eb) => eb.or([eb('id', '=', recipient), eb(sql<string>`lower(address)`, '=', recipient.toLowerCase())]));
+        const found = await rq.orderBy('id').limit(STORY_RECIPIENTS + 1).execute();
+        const recipients = found.slice(0, STORY_RECIPIENTS);
+        const ids = recipients.map((r) => r.id);
+        const events = await trx.selectFrom('events').select(['type', 'at', 'recipient_id', 'data'])
+          .where('tenant_id', '=', tenantId).where('message_id', '=', id)
+          .where((eb) => (ids.length ? eb.or([eb('recipient_id', 'is', null), eb('recipient_id', 'in', ids)]) : eb('recipient_id', 'is', null)))
+          .orderBy('id').execute();
+        return { message, recipients, moreRecipients: found.length > STORY_RECIPIENTS, events: events.map((e) => ({ ...e, data: JSON.parse(e.data) as Record<string, unknown> })) };
+      });
     },
   };
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type TransactionSettings, type SqliteDialectConfig } from 'kysely';
 import type { Database } from './schema.ts';
 import { migrateToLatest } from './migrate.ts';
 import { HOT_SQL_MARK } from './hot.ts';
@@ -99,8 +99,10 @@ class KeepingSqliteDriver extends SqliteDriver {
   // whatever busy_timeout says: 500s and failed rollup passes under load
   // (bench/campaign.ts --api-clients). Taking the write lock at BEGIN waits
   // for it instead (busy_timeout), and every transaction here writes.
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  // A read-only transaction (a consistent read of several tables) stays
+  // deferred: it takes no write lock and reads one snapshot.
+  override async beginTransaction(connection: DatabaseConnection, settings?: TransactionSettings): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(settings?.accessMode === 'read only' ? 'begin' : 'begin immediate'));
   }
   override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     if (this.raw.inTransaction) await super.rollbackTransaction(connection);
