@@ -491,6 +491,10 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
         if ('defer' in picked) return retryOrExpire(j, now, picked.defer);
         ({ hosts, sts } = picked);
       }
+      // close() may have run during the lookups above (admission, MX, MTA-STS): it drained the paths
+      // already, so a job queued now would never settle and the stopping worker's drain would wait
+      // for it for ever (a worker sent SIGTERM hung in two CI runs)
+      if (closing) return postpone(j, o.clock.now());
       const enforced = sts?.policy.mode === 'enforce';
       const lane = relayProfile ?? (enforced ? strict(provider) : provider);
       const path = pathOf(lane === provider || !enforced ? key : `${key}|mta-sts`, lane, j.ipPool);
