@@ -128,6 +128,9 @@ if (args.role === 'dns') {
     await new Promise((r) => profiler.post('Profiler.enable', () => profiler.post('Profiler.start', r)));
   }
   const cpu0 = process.cpuUsage();
+  // a stalled event loop delays every reply the worker waits for (DNS, SMTP, the database)
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   let peakRss = process.memoryUsage().rss;
   const samples: number[] = [];
   const sampler = setInterval(() => {
@@ -147,7 +150,7 @@ if (args.role === 'dns') {
     }
     await delivery.stop();
     await core.close();
-    process.send!({ cpuSeconds: cpu, peakRssMB: mb(peakRss), maxRssMB: mb(process.resourceUsage().maxRSS * 1024), rssSamplesMB: samples }, () => process.exit(0));
+    process.send!({ cpuSeconds: cpu, peakRssMB: mb(peakRss), maxRssMB: mb(process.resourceUsage().maxRSS * 1024), rssSamplesMB: samples, loopDelayMs: { p99: round(loopDelay.percentile(99) / 1e6), max: round(loopDelay.max / 1e6) } }, () => process.exit(0));
   });
 } else {
   await main();
@@ -270,7 +273,7 @@ async function main() {
   const sinkCpu = procCpuSeconds((_c, pid) => pid === sink.pid) - sinkCpu0;
   const pgCpu = dialect === 'postgres' ? procCpuSeconds(isPg) - pgCpu0 : 0;
   const loadAvgEnd = os.loadavg().map((x) => round(x, 2));
-  type WorkerReport = { cpuSeconds: number; peakRssMB: number; maxRssMB: number; rssSamplesMB: number[] };
+  type WorkerReport = { cpuSeconds: number; peakRssMB: number; maxRssMB: number; rssSamplesMB: number[]; loopDelayMs: { p99: number; max: number } };
   const reports = await Promise.all(workers.map((worker) => {
     worker.send({ stop: true });
     return new Promise<WorkerReport>((r) => worker.once('message', r as never));
@@ -278,8 +281,11 @@ async function main() {
   const w = {
     cpuSeconds: reports.reduce((a, x) => a + x.cpuSeconds, 0), peakRssMB: Math.max(...reports.map((x) => x.peakRssMB)),
     maxRssMB: Math.max(...reports.map((x) => x.maxRssMB)), rssSamplesMB: reports[0].rssSamplesMB,
+    loopDelayMs: { p99: Math.max(...reports.map((x) => x.loopDelayMs.p99)), max: Math.max(...reports.map((x) => x.loopDelayMs.max)) },
   };
   const progress = await s.campaigns.progress(campaign.id);
+  // attempts that did not deliver (a lost DNS reply, a stalled worker): each is a retry minutes later
+  const deferred = Number((await db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).where('type', '=', 'deferred').executeTakeFirstOrThrow()).n);
   const delivered = progress.delivered ?? 0;
   log(`envoi: ${delivered} delivered in ${round(wallS)} s: ${Math.round(delivered / wallS)} msg/s, ${JSON.stringify(progress)}`);
 
@@ -303,6 +309,7 @@ async function main() {
       workerCpuSeconds: round(w.cpuSeconds), cpuSecondsPer1000: round(w.cpuSeconds / delivered * 1000, 2),
       sinkCpuSeconds: round(sinkCpu), postgresCpuSeconds: dialect === 'postgres' ? round(pgCpu) : undefined,
       workerPeakRssMB: w.peakRssMB, workerMaxRssMB: w.maxRssMB, rssSamplesMB: sample10(w.rssSamplesMB),
+      workerLoopDelayMs: w.loopDelayMs, deferred,
     },
     ...(api ? { api } : {}),
     smtpSource: source, nodemailerPool: pool,

@@ -54,6 +54,8 @@ function openSqlite(opts: StoreOptions): Store {
   // contact, its subscription and consent at random for every recipient
   raw.pragma('cache_size = -32768');
   const db = new Kysely<Database>({ dialect: new KeepingSqliteDialect({ database: cachingStatements(raw) }, raw) });
+  // from here on a busy database is waited for by the driver, without blocking the process (see untilFree)
+  raw.pragma('busy_timeout = 0');
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
 
@@ -90,8 +92,22 @@ function cachingStatements(raw: SqliteDatabase.Database): SqliteDialectConfig['d
 // a 500 instead of a 507 (test/hardening/disk-full.test.ts). Roll back only
 // what is still open.
 class KeepingSqliteDriver extends SqliteDriver {
+  private readonly patient = new WeakMap<DatabaseConnection, DatabaseConnection>();
   constructor(config: SqliteDialectConfig, private readonly raw: SqliteDatabase.Database) {
     super(config);
+  }
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const conn = await super.acquireConnection();
+    let p = this.patient.get(conn);
+    if (!p) {
+      const raw = this.raw;
+      p = {
+        executeQuery: (q) => untilFree(raw, () => conn.executeQuery(q)),
+        streamQuery: (q, chunkSize) => conn.streamQuery(q, chunkSize),
+      };
+      this.patient.set(conn, p);
+    }
+    return p;
   }
   // A deferred BEGIN starts as a reader; its first write then needs the
   // write lock, and if another process (the API beside a worker) committed
@@ -106,6 +122,31 @@ class KeepingSqliteDriver extends SqliteDriver {
   }
   override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     if (this.raw.inTransaction) await super.rollbackTransaction(connection);
+  }
+}
+
+/** how long a statement waits for another process's write lock before failing with SQLITE_BUSY */
+const BUSY_WAIT_MS = 5_000;
+
+/**
+ * Waits for the write lock of a database another process is writing to, the
+ * way busy_timeout does, but between timers instead of in a sleep inside the
+ * call: better-sqlite3 is synchronous, so busy_timeout froze the whole
+ * process (its SMTP sessions, its DNS lookups: c-ares timed out answers that
+ * sat unread) for as long as the other process held the lock — two delivery
+ * workers on one SQLite file, or the API beside one. Only a statement outside
+ * a transaction, or the BEGIN of one, is tried again: it failed as a whole.
+ */
+async function untilFree<T>(raw: SqliteDatabase.Database, run: () => Promise<T>): Promise<T> {
+  const deadline = performance.now() + BUSY_WAIT_MS;
+  for (let delay = 1; ; delay = Math.min(delay * 2, 32)) {
+    try {
+      return await run();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if ((code !== 'SQLITE_BUSY' && code !== 'SQLITE_BUSY_RECOVERY') || raw.inTransaction || performance.now() >= deadline) throw err;
+    }
+    await new Promise((r) => setTimeout(r, delay));
   }
 }
 

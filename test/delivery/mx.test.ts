@@ -23,6 +23,8 @@ before(async () => {
     'mx.dual.example': { A: ['127.0.0.6'], AAAA: ['2001:db8::26'] },
     'implicit6.example': { AAAA: ['2001:db8::27'] },
     'nullmx6.example': { MX: [{ exchange: '.', priority: 0 }], AAAA: ['2001:db8::28'] },
+    'stale.example': { MX: [{ exchange: 'mx.two.example', priority: 10 }] },
+    'shared.example': { MX: [{ exchange: 'mx.two.example', priority: 10 }] },
   });
 });
 after(() => dns.close());
@@ -77,4 +79,44 @@ test("the pool's address family: an IPv4 pool skips IPv6-only hosts, an IPv6 poo
   assert.deepEqual(forFamily(hosts, '2001:db8::1'), [{ host: 'mx6.dual.example', priority: 5, ips: ['2001:db8::25'] }, { host: 'mx.dual.example', priority: 10, ips: ['2001:db8::26'] }]);
   assert.deepEqual(forFamily(hosts, undefined), hosts, 'no source address: every address');
   assert.deepEqual(forFamily([{ host: 'implicit6.example', priority: 0, ips: ['2001:db8::27'] }], '192.0.2.10'), []);
+});
+
+/** The real resolver of the loopback server, or one whose server never answers: a DNS outage switched on and off. */
+function switchable() {
+  const live = createResolver({ servers: [dns.address], timeoutMs: 500, tries: 1 });
+  const dead = createResolver({ servers: ['127.0.0.1:9'], timeoutMs: 100, tries: 1 });
+  const s = { down: false, mxAsked: 0, resolver: undefined as unknown as ReturnType<typeof createResolver> };
+  const pick = () => (s.down ? dead : live);
+  s.resolver = {
+    txt: (n) => pick().txt(n), a: (n) => pick().a(n), aaaa: (n) => pick().aaaa(n), ptr: (n) => pick().ptr(n),
+    mx: (n) => { s.mxAsked++; return pick().mx(n); },
+  };
+  return s;
+}
+
+test('a failed lookup keeps the last answer for a while (RFC 8767), then says "try later"; a domain never answered is asked again soon', async () => {
+  const clock = manualClock();
+  const dnsSwitch = switchable();
+  const r = createMxRouter(dnsSwitch.resolver, clock);
+  const first = await r.route('stale.example');
+  assert.equal(first.kind, 'hosts');
+  dnsSwitch.down = true;
+  clock.advance(6 * 60_000);
+  assert.deepEqual(await r.route('stale.example'), first, 'the outage does not stop mail to a domain answered 6 minutes ago');
+  clock.advance(60 * 60_000);
+  assert.deepEqual(await r.route('stale.example'), { kind: 'dns-error', code: 'ECONNREFUSED' }, 'an answer over an hour stale is not used');
+  // never answered: "try later" is remembered for seconds, not a minute
+  assert.equal((await r.route('implicit.example')).kind, 'dns-error');
+  dnsSwitch.down = false;
+  clock.advance(11_000);
+  assert.equal((await r.route('implicit.example')).kind, 'hosts');
+  assert.equal((await r.route('stale.example')).kind, 'hosts');
+});
+
+test('recipients waiting for the same domain share one lookup', async () => {
+  const dnsSwitch = switchable();
+  const r = createMxRouter(dnsSwitch.resolver, manualClock());
+  const routes = await Promise.all(Array.from({ length: 50 }, () => r.route('shared.example')));
+  assert.equal(dnsSwitch.mxAsked, 1);
+  assert.ok(routes.every((x) => x === routes[0] && x.kind === 'hosts'));
 });
