@@ -1,7 +1,7 @@
 // Benchmark: a campaign delivered end to end through envoi (issue 5).
 //
 //   node --import tsx bench/campaign.ts [--recipients 100000] [--dialect sqlite|postgres]
-//        [--concurrency 64] [--refs 20000] [--sessions 50] [--sink /path/to/smtp-sink]
+//        [--concurrency 100] [--refs 20000] [--sessions 50] [--sink /path/to/smtp-sink]
 //        [--workers 1] [--profile DIR] [--api-clients 200]
 //
 // Postfix's smtp-sink listens on 127.0.0.1 (no TLS); a loopback DNS server
@@ -45,7 +45,7 @@ import { startDnsServer } from '../test/peers/dns.ts';
 const { values: args } = parseArgs({ options: {
   role: { type: 'string', default: 'main' }, config: { type: 'string' }, campaign: { type: 'string' },
   recipients: { type: 'string', default: '100000' }, dialect: { type: 'string', default: 'sqlite' },
-  concurrency: { type: 'string', default: '64' }, refs: { type: 'string', default: '20000' }, sessions: { type: 'string', default: '50' },
+  concurrency: { type: 'string', default: '100' }, refs: { type: 'string', default: '20000' }, sessions: { type: 'string', default: '50' },
   sink: { type: 'string' }, keep: { type: 'boolean', default: false }, workers: { type: 'string', default: '1' },
   profile: { type: 'string' }, 'api-clients': { type: 'string', default: '0' },
 } });

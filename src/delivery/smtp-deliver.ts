@@ -130,7 +130,7 @@ export function createSmtpDelivery(o: SmtpDeliveryOptions) {
   const state = o.state ?? createLocalEgressState();
   const idleMs = o.idleMs ?? 5_000;
   const paths = new Map<string, EgressPath<Queued>>();
-  const budget = new LaneBudget<EgressPath<Queued>>(o.concurrency ?? 64);
+  const budget = new LaneBudget<EgressPath<Queued>>(o.concurrency ?? 100);
   const providerOf = new WeakMap<Route, ProviderProfile>();
   /** a profile with TLS required and certificates verified, for MTA-STS enforce mode */
   const strictOf = new WeakMap<ProviderProfile, ProviderProfile>();
