@@ -5,6 +5,7 @@ import { fail, ok, type Result } from '../../errors.ts';
 import { liquid, liquidProblem, present } from './liquid.ts';
 import { pieceAt } from './placeholders.ts';
 import { htmlToText } from './text.ts';
+import { planOf, renderPlan } from './fast-render.ts';
 import type { CompiledTemplate, Part } from './compile.ts';
 
 export interface RenderedTemplate {
@@ -32,7 +33,20 @@ export function renderTemplate(t: CompiledTemplate, vars: Record<string, unknown
   return ok({ subject: line, html: html.value, text: tidy });
 }
 
+/** each part's plan (fast-render.ts), made on its first render; null: liquidjs renders it */
+const plans = new WeakMap<Part, ReturnType<typeof planOf>>();
+
 function run(part: Part, scope: Record<string, unknown>): Result<string> {
+  let plan = plans.get(part);
+  if (plan === undefined) plans.set(part, (plan = planOf(part.tpl, part.engine)));
+  if (plan) {
+    const fast = renderPlan(plan, scope);
+    if (fast !== undefined) return ok(fast);
+  }
+  return runLiquid(part, scope);
+}
+
+function runLiquid(part: Part, scope: Record<string, unknown>): Result<string> {
   // With strictVariables, liquidjs tests for a missing variable under
   // `| default:` by throwing and catching an error: a stack trace captured
   // for nothing, several times per recipient. No stack is needed here (the
