@@ -29,6 +29,7 @@ import { startWorker } from './delivery/worker.ts';
 import { egressStateOf } from './delivery/egress/state.ts';
 import { loadProviders, withOverrides } from './policy/providers.ts';
 import { processAlive, releaseDeadLocalLeases, releaseLeases } from './delivery/leases.ts';
+import { queueStatsRefresher } from './store/stats.ts';
 import { createLimiter, type Limiter } from './delivery/limits/index.ts';
 import { createFaults } from './delivery/faults.ts';
 import { createWarmup } from './delivery/warmup.ts';
@@ -117,6 +118,7 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
     db, clock, secrets, audience, domains, profiles, streams, resolver, sandbox: config.delivery.mode === 'sandbox',
     publicUrl: () => publicUrl, notify: () => core.notify(),
     gate: (r, fromDomain) => reputation.controls.marketing(r, fromDomain),
+    refreshQueueStats: queueStatsRefresher(db, store.dialect, logger),
   });
   const feedback = createFeedback({
     db, secrets, clock, logger, suppression: audience.suppression, subscriptions: audience.subscriptions, hostname: config.hostname,
@@ -206,7 +208,7 @@ export async function startDelivery(core: Core): Promise<{ workerId: string; sto
       await runner.stop();
       await worker.stop();
       core.notify = () => {};
-      await releaseLeases(core.store.db, workerId);
+      await releaseLeases(core.store.db, workerId, core.clock.now());
     },
   };
 }

@@ -21,6 +21,7 @@ import { createDispatch, type DispatchDeps } from './dispatch.ts';
 import { composeForRecipient } from './compose-campaign.ts';
 import { createDraftLint } from './draft-lint.ts';
 import { sharedCounts } from './shared-counts.ts';
+import type { RefreshQueueStats } from '../store/stats.ts';
 
 export interface CampaignDeps {
   db: Kysely<Database>;
@@ -37,6 +38,8 @@ export interface CampaignDeps {
   notify(): void;
   /** the dispatch checklist's "tenant allowed?" (reputation/controls.ts) */
   gate?: DispatchDeps['gate'];
+  /** fresh planner statistics for the queue as campaigns grow it (store/stats.ts) */
+  refreshQueueStats?: RefreshQueueStats;
 }
 
 export function createCampaigns(d: CampaignDeps) {

@@ -13,6 +13,7 @@ import type { Streams } from '../accounts/streams.ts';
 import { newId } from '../ids.ts';
 import { verpAddress } from '../compose/verp.ts';
 import { appendEvents } from '../events/log.ts';
+import { crossedStatsStep, type RefreshQueueStats } from '../store/stats.ts';
 
 export interface RunnerDeps {
   db: Kysely<Database>;
@@ -23,6 +24,8 @@ export interface RunnerDeps {
   batchSize: number;
   /** batches one campaign may enqueue per pass, so campaigns take turns */
   batchesPerPass: number;
+  /** fresh planner statistics for the queue as a campaign grows it (store/stats.ts) */
+  refreshQueueStats?: RefreshQueueStats;
 }
 
 export function createRunner(d: RunnerDeps) {
@@ -67,6 +70,7 @@ export function createRunner(d: RunnerDeps) {
     const bounceDomain = `${stream!.bounce_label}.${domain}`;
     let batches = 0;
     let checkpoint = c.checkpoint ?? undefined;
+    let enqueued = c.enqueued;
     for await (const batch of d.audience.mailable.stream(c.tenant_id, listIds, { segment: segment?.value, batchSize: d.batchSize, checkpoint })) {
       const now = clock.now();
       const rows = batch.map((m) => {
@@ -93,6 +97,8 @@ export function createRunner(d: RunnerDeps) {
         return true;
       });
       if (!advanced) return false;
+      if (crossedStatsStep(enqueued, enqueued + rows.length)) await d.refreshQueueStats?.();
+      enqueued += rows.length;
       checkpoint = next;
       if (++batches >= d.batchesPerPass) return false;
     }

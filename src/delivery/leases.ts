@@ -8,9 +8,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 
-/** Hands back the rows a stopped worker still holds (it must have finished every delivery in flight). */
-export async function releaseLeases(db: Kysely<Database>, workerId: string): Promise<number> {
-  const r = await db.updateTable('recipients').set({ locked_by: null, locked_until: null })
+/** Hands back the rows a stopped worker still holds (it must have finished every delivery in flight), due at `now`: the claim had moved their next attempt to the lease's end. */
+export async function releaseLeases(db: Kysely<Database>, workerId: string, now: number): Promise<number> {
+  const r = await db.updateTable('recipients').set({ locked_by: null, locked_until: null, next_attempt_at: now })
     .where('status', '=', 'queued').where('locked_by', '=', workerId).executeTakeFirst();
   return Number(r.numUpdatedRows);
 }
@@ -37,6 +37,6 @@ export async function releaseDeadLocalLeases(db: Kysely<Database>, hostname: str
     const [host, pid] = id.split(':');
     return host === hostname && /^\d+$/.test(pid ?? '') && Number(pid) !== process.pid && !alive(Number(pid));
   });
-  for (const id of dead) await releaseLeases(db, id);
+  for (const id of dead) await releaseLeases(db, id, now);
   return dead;
 }

@@ -104,7 +104,7 @@ export function startWorker(o: WorkerOptions) {
     const ids = [...held.keys()];
     const until = o.clock.now() + leaseMs;
     for (let i = 0; i < ids.length; i += RENEW_CHUNK) {
-      await o.db.updateTable('recipients').set({ locked_until: until })
+      await o.db.updateTable('recipients').set({ locked_until: until, next_attempt_at: until })
         .where('id', 'in', ids.slice(i, i + RENEW_CHUNK)).where('locked_by', '=', o.workerId).where(statusUnindexed, '=', 'queued').execute();
     }
   }

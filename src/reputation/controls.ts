@@ -34,6 +34,10 @@ const TTL_MS = 1_000;
 
 export function createControls(o: { store: ReputationStore; clock: Clock; limiter: Limiter; config: Config['reputation']; gmailDomains: readonly string[] }) {
   const cache = new Map<string, { at: number; gate: TenantGate }>();
+  // one load per tenant at a time: when the cached state expires, the hundred
+  // recipients a worker has in flight wait for the same three queries instead
+  // of running three each (sampled on PostgreSQL: a tenth of its busy time)
+  const loading = new Map<string, Promise<TenantGate>>();
 
   async function load(tenantId: string): Promise<TenantGate> {
     const [tenant, c, pauses] = await Promise.all([o.store.tenant(tenantId), o.store.controls(tenantId), o.store.openPauses(tenantId)]);
@@ -59,10 +63,22 @@ export function createControls(o: { store: ReputationStore; clock: Clock; limite
     const now = o.clock.now();
     const hit = cache.get(tenantId);
     if (hit && now - hit.at < TTL_MS && now >= hit.at) return hit.gate;
-    const g = await load(tenantId);
-    if (cache.size > 10_000) cache.clear();
-    cache.set(tenantId, { at: now, gate: g });
-    return g;
+    const pending = loading.get(tenantId);
+    if (pending) return pending;
+    // a load that forget() overtook is used by those waiting for it, not cached
+    const mine: Promise<TenantGate> = load(tenantId).then((g) => {
+      if (loading.get(tenantId) === mine) {
+        loading.delete(tenantId);
+        if (cache.size > 10_000) cache.clear();
+        cache.set(tenantId, { at: now, gate: g });
+      }
+      return g;
+    }, (err) => {
+      if (loading.get(tenantId) === mine) loading.delete(tenantId);
+      throw err;
+    });
+    loading.set(tenantId, mine);
+    return mine;
   }
 
   const holdFor = (now: number) => now + o.config.holdMinutes * 60_000;
@@ -71,6 +87,7 @@ export function createControls(o: { store: ReputationStore; clock: Clock; limite
     gate,
     forget(tenantId: string): void {
       cache.delete(tenantId);
+      loading.delete(tenantId);
     },
 
     /** The dispatch checklist's question for one campaign recipient: null, or hold it (with the reason). */

@@ -50,7 +50,8 @@ for (const dialect of DIALECTS.slice(0, 1)) {
       await api('POST', `/v1/campaigns/${c.body.id}/schedule`, {});
       const row = await eventually(async () => {
         const r = await t.app.store.db.selectFrom('recipients').selectAll().where('campaign_id', '=', c.body.id).executeTakeFirst();
-        return r && r.next_attempt_at > clock.now() ? r : undefined;
+        // put back by its worker (a claimed row's next attempt is its lease's end until then)
+        return r && r.locked_by === null && r.next_attempt_at > clock.now() ? r : undefined;
       });
       assert.equal(new Date(row.next_attempt_at).toISOString(), '2026-11-25T21:00:00.000Z', '22:00 in Paris');
       assert.equal(row.attempts, 0, 'postponed, not a failed attempt');
