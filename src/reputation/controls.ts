@@ -12,6 +12,7 @@ import type { Config } from '../config/schema.ts';
 import { fail, ok, type Result } from '../errors.ts';
 import type { ReputationStore } from './store.ts';
 import { DAY_MS, dayStart, isGmailAddress, utcDay } from './rules.ts';
+import { singleFlight } from '../single-flight.ts';
 
 export interface TenantGate {
   status: string;
@@ -37,7 +38,7 @@ export function createControls(o: { store: ReputationStore; clock: Clock; limite
   // one load per tenant at a time: when the cached state expires, the hundred
   // recipients a worker has in flight wait for the same three queries instead
   // of running three each (sampled on PostgreSQL: a tenth of its busy time)
-  const loading = new Map<string, Promise<TenantGate>>();
+  const loading = singleFlight<TenantGate>();
 
   async function load(tenantId: string): Promise<TenantGate> {
     const [tenant, c, pauses] = await Promise.all([o.store.tenant(tenantId), o.store.controls(tenantId), o.store.openPauses(tenantId)]);
@@ -63,22 +64,10 @@ export function createControls(o: { store: ReputationStore; clock: Clock; limite
     const now = o.clock.now();
     const hit = cache.get(tenantId);
     if (hit && now - hit.at < TTL_MS && now >= hit.at) return hit.gate;
-    const pending = loading.get(tenantId);
-    if (pending) return pending;
-    // a load that forget() overtook is used by those waiting for it, not cached
-    const mine: Promise<TenantGate> = load(tenantId).then((g) => {
-      if (loading.get(tenantId) === mine) {
-        loading.delete(tenantId);
-        if (cache.size > 10_000) cache.clear();
-        cache.set(tenantId, { at: now, gate: g });
-      }
-      return g;
-    }, (err) => {
-      if (loading.get(tenantId) === mine) loading.delete(tenantId);
-      throw err;
+    return loading.run(tenantId, () => load(tenantId), (g) => {
+      if (cache.size > 10_000) cache.clear();
+      cache.set(tenantId, { at: now, gate: g });
     });
-    loading.set(tenantId, mine);
-    return mine;
   }
 
   const holdFor = (now: number) => now + o.config.holdMinutes * 60_000;
@@ -87,7 +76,7 @@ export function createControls(o: { store: ReputationStore; clock: Clock; limite
     gate,
     forget(tenantId: string): void {
       cache.delete(tenantId);
-      loading.delete(tenantId);
+      loading.forget(tenantId);
     },
 
     /** The dispatch checklist's question for one campaign recipient: null, or hold it (with the reason). */

@@ -138,13 +138,15 @@ const BUSY_WAIT_MS = 5_000;
  * a transaction, or the BEGIN of one, is tried again: it failed as a whole.
  */
 async function untilFree<T>(raw: SqliteDatabase.Database, run: () => Promise<T>): Promise<T> {
-  const deadline = performance.now() + BUSY_WAIT_MS;
+  let deadline = 0; // set at the first refusal: every query passes here, few wait
   for (let delay = 1; ; delay = Math.min(delay * 2, 32)) {
     try {
       return await run();
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if ((code !== 'SQLITE_BUSY' && code !== 'SQLITE_BUSY_RECOVERY') || raw.inTransaction || performance.now() >= deadline) throw err;
+      if ((code !== 'SQLITE_BUSY' && code !== 'SQLITE_BUSY_RECOVERY') || raw.inTransaction) throw err;
+      deadline ||= performance.now() + BUSY_WAIT_MS;
+      if (performance.now() >= deadline) throw err;
     }
     await new Promise((r) => setTimeout(r, delay));
   }

@@ -12,6 +12,7 @@ import https from 'node:https';
 import type { Logger } from 'pino';
 import type { Resolver } from '../../net/resolver.ts';
 import type { Clock } from '../../clock.ts';
+import { singleFlight } from '../../single-flight.ts';
 import { parsePolicy, parseStsRecord, type StsPolicy } from '../../policy/mta-sts.ts';
 
 export type StsState =
@@ -108,7 +109,7 @@ export function createMtaSts(o: MtaStsOptions) {
   const policies = new Map<string, Cached>();
   /** when the TXT record of a domain was last looked at, and what it said then */
   const checked = new Map<string, { at: number; state: StsState }>();
-  const inflight = new Map<string, Promise<StsState>>();
+  const refreshes = singleFlight<StsState>();
 
   const fromCache = (domain: string, c: Cached, note?: string): StsState => ({ kind: 'policy', domain, id: c.id, policy: c.policy, ...(note ? { note } : {}) });
 
@@ -150,19 +151,11 @@ export function createMtaSts(o: MtaStsOptions) {
       if (c && c.expiresAt <= now) policies.delete(domain);
       const seen = checked.get(domain);
       if (seen && now - seen.at < recheckMs && (seen.state.kind === 'none' || policies.has(domain))) return seen.state;
-      let p = inflight.get(domain);
-      if (!p) {
-        p = refresh(domain, now)
-          .catch((err): StsState => ({ kind: 'none', note: `MTA-STS lookup failed: ${(err as Error).message}` }))
-          .then((state) => {
-            checked.set(domain, { at: now, state });
-            if (checked.size > 50_000) checked.delete(checked.keys().next().value!);
-            return state;
-          })
-          .finally(() => inflight.delete(domain));
-        inflight.set(domain, p);
-      }
-      return p;
+      return refreshes.run(domain, () => refresh(domain, now)
+        .catch((err): StsState => ({ kind: 'none', note: `MTA-STS lookup failed: ${(err as Error).message}` })), (state) => {
+        checked.set(domain, { at: now, state });
+        if (checked.size > 50_000) checked.delete(checked.keys().next().value!);
+      });
     },
   };
 }

@@ -17,6 +17,7 @@
 import { isIP } from 'node:net';
 import type { Resolver } from '../../net/resolver.ts';
 import type { Clock } from '../../clock.ts';
+import { singleFlight } from '../../single-flight.ts';
 
 export interface MxHost {
   host: string;
@@ -44,7 +45,7 @@ const absent = (c: string) => c === 'ENOTFOUND' || c === 'ENODATA';
 export function createMxRouter(resolver: Resolver, clock: Clock) {
   /** `at`: when the route was answered; `until`: when to ask again */
   const cache = new Map<string, { at: number; until: number; route: Route }>();
-  const inflight = new Map<string, Promise<Route>>();
+  const lookups = singleFlight<Route>();
 
   /** A and AAAA together; a failure of one family only counts when the other has nothing either */
   async function addresses(host: string): Promise<string[] | string> {
@@ -88,24 +89,20 @@ export function createMxRouter(resolver: Resolver, clock: Clock) {
       const hit = cache.get(key);
       const now = clock.now();
       if (hit && now < hit.until) return hit.route;
-      let p = inflight.get(key);
-      if (!p) {
-        p = lookup(key).then((route) => {
-          const at = clock.now();
-          if (route.kind === 'dns-error') {
-            // the last good answer, while not too old, stands in for this one
-            const stale = cache.get(key);
-            const good = stale && stale.route.kind === 'hosts' && at - stale.at < TTL_MS + MAX_STALE_MS ? stale : undefined;
-            cache.set(key, { at: good ? good.at : at, until: at + ERROR_TTL_MS, route: good ? good.route : route });
-            return good ? good.route : route;
-          }
-          cache.set(key, { at, until: at + (route.kind === 'hosts' ? TTL_MS : NEGATIVE_TTL_MS), route });
-          if (cache.size > 50_000) cache.delete(cache.keys().next().value!);
-          return route;
-        }).finally(() => inflight.delete(key));
-        inflight.set(key, p);
-      }
-      return p;
+      return lookups.run(key, async () => {
+        const route = await lookup(key);
+        const at = clock.now();
+        if (route.kind === 'dns-error') {
+          // the last good answer, while not too old, stands in for this one
+          const stale = cache.get(key);
+          const good = stale && stale.route.kind === 'hosts' && at - stale.at < TTL_MS + MAX_STALE_MS ? stale : undefined;
+          cache.set(key, { at: good ? good.at : at, until: at + ERROR_TTL_MS, route: good ? good.route : route });
+          return good ? good.route : route;
+        }
+        cache.set(key, { at, until: at + (route.kind === 'hosts' ? TTL_MS : NEGATIVE_TTL_MS), route });
+        if (cache.size > 50_000) cache.delete(cache.keys().next().value!);
+        return route;
+      });
     },
   };
 }
